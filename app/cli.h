@@ -1,0 +1,16 @@
+/* cli.h - the subcommands of the sktune program. Each returns the exit code:
+ * 0 success, 1 runtime failure (message on stderr), 2 usage error. */
+#ifndef SK_CLI_H
+#define SK_CLI_H
+
+int cli_run(int argc, char **argv);
+int cli_info(int argc, char **argv);
+int cli_tokenize(int argc, char **argv);
+int cli_bench(int argc, char **argv);
+
+/* Finds "--name VALUE" or "--name=VALUE" in argv; returns VALUE or NULL. */
+const char *cli_option(int argc, char **argv, const char *name);
+/* Reports an unknown option or a missing value: returns 2 after printing. */
+int cli_check_options(int argc, char **argv, const char *const *known, int first_positional_ok);
+
+#endif

@@ -1,0 +1,176 @@
+/* cli_bench.c - `sktune bench`: speed of the engine at GPT-2-small shape (random
+ * weights), next to the OpenBLAS sgemm peak measured on the same machine. Compare
+ * with tests/reference/bench_torch.py, which times the same passes in PyTorch. */
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "sk_model.h"
+
+static double best_sgemm_gflops(int M, int N, int K, int reps) {
+    float *A = malloc((size_t)M * K * sizeof(float)), *B = malloc((size_t)K * N * sizeof(float)),
+          *C = malloc((size_t)M * N * sizeof(float));
+    if (!A || !B || !C) {
+        free(A), free(B), free(C);
+        return 0.0;
+    }
+    for (size_t i = 0; i < (size_t)M * K; i++) A[i] = (float)(i % 7) * 0.01f;
+    for (size_t i = 0; i < (size_t)K * N; i++) B[i] = (float)(i % 5) * 0.01f;
+    double best = 1e30;
+    for (int r = 0; r < reps + 2; r++) {
+        double t0 = sk_now_seconds();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, A, K, B, K, 0.0f, C, N);
+        double dt = sk_now_seconds() - t0;
+        if (r >= 2 && dt < best) best = dt;
+    }
+    free(A), free(B), free(C);
+    return 2.0 * M * N * K / best / 1e9;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+typedef struct {
+    SkModel *m;
+    SkActs *acts;
+    SkBatch batch;
+    int32_t *targets;
+    float *logits, *dlogits, *dhidden;
+    int N, V, d;
+} BenchState;
+
+static int step(BenchState *s, bool backward, SkError *err) {
+    if (sk_model_forward(s->m, s->acts, &s->batch, NULL, err) != 0) return -1;
+    sk_model_lm_logits(s->m, sk_acts_hidden(s->acts), s->N, s->logits);
+    if (!backward) return 0;
+    int counted;
+    sk_cross_entropy(sk_model_pool(s->m), s->logits, s->targets, s->N, s->V, s->dlogits,
+                     1.0f / (float)s->N, &counted);
+    memset(s->dhidden, 0, (size_t)s->N * s->d * sizeof(float));
+    sk_model_lm_backward(s->m, sk_acts_hidden(s->acts), s->dlogits, s->N, s->dhidden);
+    return sk_model_backward(s->m, s->acts, &s->batch, NULL, s->dhidden, err);
+}
+
+static double time_steps(BenchState *s, bool backward, int steps, SkError *err) {
+    double *t = malloc((size_t)steps * sizeof *t);
+    if (!t) return -1;
+    if (step(s, backward, err) != 0) { /* warm-up */
+        free(t);
+        return -1;
+    }
+    for (int i = 0; i < steps; i++) {
+        double t0 = sk_now_seconds();
+        if (step(s, backward, err) != 0) {
+            free(t);
+            return -1;
+        }
+        t[i] = sk_now_seconds() - t0;
+    }
+    qsort(t, (size_t)steps, sizeof *t, cmp_double);
+    double median = t[steps / 2];
+    free(t);
+    return median;
+}
+
+static int arg_int(int argc, char **argv, const char *name, int def) {
+    const char *v = cli_option(argc, argv, name);
+    return v ? atoi(v) : def;
+}
+
+int cli_bench(int argc, char **argv) {
+    static const char *const known[] = {"--batch", "--seq", "--steps", "--layers", "--d",
+                                        "--heads", "--vocab", "--threads", NULL};
+    int rc = cli_check_options(argc, argv, known, 0);
+    if (rc) return rc;
+    int B = arg_int(argc, argv, "--batch", 8), T = arg_int(argc, argv, "--seq", 128);
+    int steps = arg_int(argc, argv, "--steps", 5), threads = arg_int(argc, argv, "--threads", 0);
+    SkModelConfig cfg = {.arch = "gpt2", .n_layer = arg_int(argc, argv, "--layers", 12),
+                         .d_model = arg_int(argc, argv, "--d", 768),
+                         .n_head = arg_int(argc, argv, "--heads", 12),
+                         .vocab_size = arg_int(argc, argv, "--vocab", 50257), .max_seq = 1024,
+                         .norm_eps = 1e-5f, .activation = SK_ACT_GELU_TANH, .tie_embeddings = true};
+    if (B < 1 || T < 1 || steps < 1 || cfg.n_layer < 1 || cfg.d_model < 1 || cfg.n_head < 1 ||
+        cfg.d_model % cfg.n_head || cfg.vocab_size < 2 || T > cfg.max_seq) {
+        fprintf(stderr, "sktune bench: invalid sizes (need positive values, d divisible by heads, "
+                        "seq <= 1024)\n");
+        return 2;
+    }
+    cfg.n_kv_head = cfg.n_head;
+    cfg.head_dim = cfg.d_model / cfg.n_head;
+    cfg.d_ff = 4 * cfg.d_model;
+    if (threads > 0) openblas_set_num_threads(threads);
+    int nthreads = openblas_get_num_threads();
+
+    double peak = best_sgemm_gflops(B * T, cfg.d_ff, cfg.d_model, 10);
+    printf("sgemm peak  %.1f GFLOP/s  (OpenBLAS, %d threads, %dx%dx%d, best of 10)\n", peak,
+           nthreads, B * T, cfg.d_ff, cfg.d_model);
+
+    SkError err;
+    BenchState s = {0};
+    if (sk_model_new_random(&cfg, 1234, &s.m, &err) != 0) {
+        fprintf(stderr, "sktune bench: %s\n", err.msg);
+        return 1;
+    }
+    SkActsShape shape = {.B = B, .T = T};
+    s.N = B * T, s.V = cfg.vocab_size, s.d = cfg.d_model;
+    int32_t *ids = malloc((size_t)s.N * sizeof *ids);
+    s.targets = malloc((size_t)s.N * sizeof *s.targets);
+    s.logits = malloc((size_t)s.N * s.V * sizeof(float));
+    s.dlogits = malloc((size_t)s.N * s.V * sizeof(float));
+    s.dhidden = malloc((size_t)s.N * s.d * sizeof(float));
+    rc = 1;
+    if (!ids || !s.targets || !s.logits || !s.dlogits || !s.dhidden) {
+        fprintf(stderr, "sktune bench: out of memory\n");
+        goto done;
+    }
+    if (sk_acts_new(s.m, &shape, &s.acts, &err) != 0) {
+        fprintf(stderr, "sktune bench: %s\n", err.msg);
+        goto done;
+    }
+    SkRng rng;
+    sk_rng_seed(&rng, 7);
+    for (int i = 0; i < s.N; i++) ids[i] = (int32_t)sk_rng_below(&rng, (uint64_t)s.V);
+    for (int i = 0; i < s.N; i++) s.targets[i] = (i + 1) % T == 0 ? -1 : ids[i + 1];
+    s.batch = (SkBatch){.B = B, .T = T, .ids = ids};
+
+    printf("model       gpt2 %dx%d, %d heads, vocab %d: %.1fM params (random weights), batch %d x "
+           "%d tokens\n", cfg.n_layer, cfg.d_model, cfg.n_head, cfg.vocab_size,
+           (double)sk_model_config(s.m)->n_params / 1e6, B, T);
+    double F = sk_model_forward_flops(s.m, B, T, true);
+    printf("\n%-34s %9s %10s %9s %7s\n", "pass (median of steps)", "ms/step", "tokens/s", "GFLOP/s",
+           "%peak");
+    struct {
+        const char *name;
+        bool backward, full;
+        double flops;
+    } passes[] = {
+        {"forward + LM head", false, false, F},
+        {"forward + backward, frozen (PEFT)", true, false, 2 * F},
+        {"forward + backward, all weights", true, true, 3 * F},
+    };
+    for (int p = 0; p < 3; p++) {
+        if (passes[p].full) sk_model_set_trainable(s.m, NULL, true, &err);
+        sk_model_zero_grad(s.m);
+        double sec = time_steps(&s, passes[p].backward, steps, &err);
+        if (sec < 0) {
+            fprintf(stderr, "sktune bench: %s\n", err.msg);
+            goto done;
+        }
+        double gf = passes[p].flops / sec / 1e9;
+        printf("%-34s %9.1f %10.0f %9.1f %6.0f%%\n", passes[p].name, sec * 1e3, s.N / sec, gf,
+               100.0 * gf / peak);
+        fflush(stdout);
+    }
+    printf("\nFLOPs: forward %.1f GFLOP per step (matmuls, attention, LM head); frozen backward\n"
+           "counted as 1x forward (input gradients only), full backward as 2x.\n", F / 1e9);
+    rc = 0;
+done:
+    sk_acts_free(s.acts);
+    sk_model_free(s.m);
+    free(ids), free(s.targets), free(s.logits), free(s.dlogits), free(s.dhidden);
+    return rc;
+}

@@ -1,0 +1,45 @@
+/* cli_info.c - `sktune info --model DIR`. */
+#include <stdio.h>
+
+#include "cli.h"
+#include "sk_model.h"
+#include "sk_tokenizer.h"
+
+int cli_info(int argc, char **argv) {
+    static const char *const known[] = {"--model", NULL};
+    int rc = cli_check_options(argc, argv, known, 0);
+    if (rc) return rc;
+    const char *dir = cli_option(argc, argv, "--model");
+    if (!dir) {
+        fprintf(stderr, "sktune info: --model DIR is required\n");
+        return 2;
+    }
+    SkError err;
+    SkModel *m;
+    if (sk_model_load(dir, &m, &err) != 0) {
+        fprintf(stderr, "sktune info: %s\n", err.msg);
+        return 1;
+    }
+    const SkModelConfig *c = sk_model_config(m);
+    static const char *acts[] = {"gelu (tanh)", "gelu (erf)", "relu"};
+    printf("model        %s\n", dir);
+    printf("arch         %s\n", c->arch);
+    printf("layers       %d\n", c->n_layer);
+    printf("d_model      %d\n", c->d_model);
+    printf("heads        %d (key/value heads %d, head size %d)\n", c->n_head, c->n_kv_head, c->head_dim);
+    printf("d_ff         %d (%s)\n", c->d_ff, acts[c->activation]);
+    printf("vocab        %d\n", c->vocab_size);
+    printf("positions    %d\n", c->max_seq);
+    printf("parameters   %lld (%.2fM)\n", (long long)c->n_params, (double)c->n_params / 1e6);
+    printf("dtype        %s on disk, float32 in memory\n", c->dtype);
+    printf("embeddings   %s\n", c->tie_embeddings ? "tied to the LM head" : "separate LM head");
+    SkTokenizer *t;
+    if (sk_tokenizer_load(dir, &t, &err) != 0) {
+        printf("tokenizer    none (%s)\n", err.msg);
+    } else {
+        printf("tokenizer    %s, %d tokens\n", sk_tokenizer_kind(t), sk_tokenizer_vocab_size(t));
+        sk_tokenizer_free(t);
+    }
+    sk_model_free(m);
+    return 0;
+}

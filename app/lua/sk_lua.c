@@ -1,0 +1,79 @@
+/* sk_lua.c - the `sk` module table and `sktune run`. */
+#include <lualib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "lua/sk_lua.h"
+
+int sk_lua_error(lua_State *L, const SkError *err) { return luaL_error(L, "%s", err->msg); }
+
+static int sk_threads(lua_State *L) {
+    lua_pushinteger(L, sk_cpu_count());
+    return 1;
+}
+
+static const luaL_Reg SK_FUNCS[] = {
+    {"load_model", sk_lua_model_load},
+    {"load_npy", sk_lua_load_npy},
+    {"cpu_count", sk_threads},
+    {NULL, NULL},
+};
+
+static int open_sk(lua_State *L) {
+    luaL_newlib(L, SK_FUNCS);
+    lua_pushstring(L, SKTUNE_VERSION);
+    lua_setfield(L, -2, "version");
+    return 1;
+}
+
+int sk_lua_open(lua_State *L) {
+    sk_lua_tensor_register(L);
+    sk_lua_model_register(L);
+    luaL_requiref(L, "sk", open_sk, 1);
+    lua_pop(L, 1);
+    return 0;
+}
+
+static int traceback(lua_State *L) {
+    const char *msg = lua_tostring(L, 1);
+    if (!msg) msg = luaL_tolstring(L, 1, NULL);
+    luaL_traceback(L, L, msg, 1);
+    return 1;
+}
+
+int cli_run(int argc, char **argv) {
+    if (argc < 1 || argv[0][0] == '-') {
+        fprintf(stderr, "usage: sktune run SCRIPT.lua [ARGS...]\n");
+        return 2;
+    }
+    lua_State *L = luaL_newstate();
+    if (!L) {
+        fprintf(stderr, "sktune run: cannot create a Lua state (out of memory)\n");
+        return 1;
+    }
+    luaL_openlibs(L);
+    sk_lua_open(L);
+    /* arg, as the standalone lua sets it: arg[0] = script, arg[1..] = ARGS */
+    lua_createtable(L, argc, 1);
+    for (int i = 0; i < argc; i++) {
+        lua_pushstring(L, argv[i]);
+        lua_rawseti(L, -2, i);
+    }
+    lua_setglobal(L, "arg");
+    lua_pushcfunction(L, traceback);
+    int rc = 0;
+    if (luaL_loadfile(L, argv[0]) != LUA_OK) {
+        fprintf(stderr, "sktune run: %s\n", lua_tostring(L, -1));
+        rc = 1;
+    } else {
+        for (int i = 1; i < argc; i++) lua_pushstring(L, argv[i]);
+        if (lua_pcall(L, argc - 1, 0, 1) != LUA_OK) {
+            fprintf(stderr, "sktune run: %s\n", lua_tostring(L, -1));
+            rc = 1;
+        }
+    }
+    fflush(stdout);
+    lua_close(L);
+    return rc;
+}

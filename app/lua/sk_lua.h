@@ -1,0 +1,23 @@
+/* sk_lua.h - the Lua module `sk`: a thin binding over the engine's C API. */
+#ifndef SK_LUA_H
+#define SK_LUA_H
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "sk_core.h"
+
+/* Opens `sk` into L: sets the global `sk` and package.loaded.sk. */
+int sk_lua_open(lua_State *L);
+
+/* internal: registration of the userdata types */
+void sk_lua_tensor_register(lua_State *L);
+void sk_lua_model_register(lua_State *L);
+/* Pushes a new tensor userdata that takes ownership of t's data. */
+void sk_lua_push_tensor(lua_State *L, SkTensor *t);
+int sk_lua_model_load(lua_State *L);
+int sk_lua_load_npy(lua_State *L);
+/* Raises a Lua error with the engine's message. */
+int sk_lua_error(lua_State *L, const SkError *err);
+
+#endif

@@ -1,0 +1,242 @@
+/* sk_lua_model.c - sk.load_model and the Model / Tokenizer userdata.
+ *   m.config, m.tokenizer, m:logits(ids), m:hidden(ids)
+ *   tok:encode(text [, {special = bool}]), tok:decode(ids), tok:piece(id) */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lua/sk_lua.h"
+#include "sk_model.h"
+#include "sk_tokenizer.h"
+
+#define MODEL_MT "sk.Model"
+#define TOKENIZER_MT "sk.Tokenizer"
+
+typedef struct {
+    SkModel *model;
+    SkTokenizer *tok; /* NULL when the directory has no tokenizer */
+} LuaModel;
+
+typedef struct {
+    SkTokenizer *tok; /* owned by the model; the userdata keeps the model alive */
+} LuaTokenizer;
+
+static LuaModel *check_model(lua_State *L, int idx) {
+    LuaModel *m = luaL_checkudata(L, idx, MODEL_MT);
+    if (!m->model) luaL_error(L, "model has been freed");
+    return m;
+}
+
+static void push_config(lua_State *L, const SkModel *m) {
+    const SkModelConfig *c = sk_model_config(m);
+    lua_createtable(L, 0, 12);
+    lua_pushstring(L, c->arch), lua_setfield(L, -2, "arch");
+    lua_pushinteger(L, c->n_layer), lua_setfield(L, -2, "n_layer");
+    lua_pushinteger(L, c->d_model), lua_setfield(L, -2, "d_model");
+    lua_pushinteger(L, c->n_head), lua_setfield(L, -2, "n_head");
+    lua_pushinteger(L, c->n_kv_head), lua_setfield(L, -2, "n_kv_head");
+    lua_pushinteger(L, c->head_dim), lua_setfield(L, -2, "head_dim");
+    lua_pushinteger(L, c->d_ff), lua_setfield(L, -2, "d_ff");
+    lua_pushinteger(L, c->vocab_size), lua_setfield(L, -2, "vocab_size");
+    lua_pushinteger(L, c->max_seq), lua_setfield(L, -2, "max_seq");
+    lua_pushinteger(L, c->n_params), lua_setfield(L, -2, "n_params");
+    lua_pushstring(L, c->dtype), lua_setfield(L, -2, "dtype");
+    lua_pushstring(L, sk_model_dir(m)), lua_setfield(L, -2, "path");
+}
+
+int sk_lua_model_load(lua_State *L) {
+    const char *dir = luaL_checkstring(L, 1);
+    LuaModel *u = lua_newuserdatauv(L, sizeof *u, 2);
+    memset(u, 0, sizeof *u);
+    luaL_setmetatable(L, MODEL_MT);
+    SkError err;
+    if (sk_model_load(dir, &u->model, &err) != 0) return sk_lua_error(L, &err);
+    if (sk_tokenizer_load(dir, &u->tok, &err) != 0) u->tok = NULL;
+    else if (sk_tokenizer_vocab_size(u->tok) > sk_model_config(u->model)->vocab_size)
+        return luaL_error(L, "%s: tokenizer has %d tokens but config.json vocab_size is %d", dir,
+                          sk_tokenizer_vocab_size(u->tok), sk_model_config(u->model)->vocab_size);
+    /* uservalue 1: config table; 2: tokenizer userdata (or false) */
+    push_config(L, u->model);
+    lua_setiuservalue(L, -2, 1);
+    if (u->tok) {
+        LuaTokenizer *t = lua_newuserdatauv(L, sizeof *t, 1);
+        t->tok = u->tok;
+        luaL_setmetatable(L, TOKENIZER_MT);
+        lua_pushvalue(L, -2);
+        lua_setiuservalue(L, -2, 1); /* the tokenizer keeps its model alive */
+    } else {
+        lua_pushboolean(L, 0);
+    }
+    lua_setiuservalue(L, -2, 2);
+    return 1;
+}
+
+static int model_gc(lua_State *L) {
+    LuaModel *m = luaL_checkudata(L, 1, MODEL_MT);
+    sk_tokenizer_free(m->tok);
+    sk_model_free(m->model);
+    m->tok = NULL;
+    m->model = NULL;
+    return 0;
+}
+
+/* Reads a Lua array of 0-based token ids. */
+static SkIds check_ids(lua_State *L, int idx, int vocab, int max_len) {
+    luaL_checktype(L, idx, LUA_TTABLE);
+    SkIds ids = {0};
+    lua_Integer n = luaL_len(L, idx);
+    if (n < 1) luaL_error(L, "token id list is empty");
+    if (n > max_len) luaL_error(L, "%d tokens exceed the model's %d positions", (int)n, max_len);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, idx, i);
+        int ok;
+        lua_Integer v = lua_tointegerx(L, -1, &ok);
+        lua_pop(L, 1);
+        if (!ok || v < 0 || v >= vocab) {
+            sk_ids_free(&ids);
+            luaL_error(L, "token %d is not an id in 0..%d", (int)i, vocab - 1);
+        }
+        sk_ids_push(&ids, (int32_t)v);
+    }
+    return ids;
+}
+
+/* Runs the model on one sequence; logits if want_logits, else final hidden states. */
+static int model_run(lua_State *L, bool want_logits) {
+    LuaModel *m = check_model(L, 1);
+    const SkModelConfig *c = sk_model_config(m->model);
+    SkIds ids = check_ids(L, 2, c->vocab_size, c->max_seq);
+    SkError err;
+    SkActs *acts = NULL;
+    SkActsShape shape = {.B = 1, .T = ids.n};
+    SkBatch batch = {.B = 1, .T = ids.n, .ids = ids.ids};
+    SkTensor out = {0};
+    int64_t dims[2] = {ids.n, want_logits ? c->vocab_size : c->d_model};
+    int rc = sk_acts_new(m->model, &shape, &acts, &err);
+    if (rc == 0) rc = sk_model_forward(m->model, acts, &batch, NULL, &err);
+    if (rc == 0) rc = sk_tensor_alloc(&out, 2, dims, &err);
+    if (rc == 0) {
+        if (want_logits) sk_model_lm_logits(m->model, sk_acts_hidden(acts), ids.n, out.data);
+        else memcpy(out.data, sk_acts_hidden(acts), out.numel * sizeof(float));
+    }
+    sk_acts_free(acts);
+    sk_ids_free(&ids);
+    if (rc != 0) {
+        sk_tensor_free(&out);
+        return sk_lua_error(L, &err);
+    }
+    sk_lua_push_tensor(L, &out);
+    return 1;
+}
+
+static int model_logits(lua_State *L) { return model_run(L, true); }
+static int model_hidden(lua_State *L) { return model_run(L, false); }
+
+static int model_index(lua_State *L) {
+    check_model(L, 1);
+    const char *key = luaL_checkstring(L, 2);
+    if (!strcmp(key, "config")) {
+        lua_getiuservalue(L, 1, 1);
+        return 1;
+    }
+    if (!strcmp(key, "tokenizer")) {
+        lua_getiuservalue(L, 1, 2);
+        if (!lua_toboolean(L, -1))
+            return luaL_error(L, "%s has no tokenizer (tokenizer.json or vocab.json + merges.txt)",
+                              sk_model_dir(check_model(L, 1)->model));
+        return 1;
+    }
+    luaL_getmetatable(L, MODEL_MT);
+    lua_getfield(L, -1, "methods");
+    lua_getfield(L, -1, key);
+    return 1;
+}
+
+/* ---- tokenizer --------------------------------------------------------------------- */
+
+static SkTokenizer *check_tok(lua_State *L, int idx) {
+    return ((LuaTokenizer *)luaL_checkudata(L, idx, TOKENIZER_MT))->tok;
+}
+
+static int tok_encode(lua_State *L) {
+    SkTokenizer *t = check_tok(L, 1);
+    size_t len;
+    const char *text = luaL_checklstring(L, 2, &len);
+    bool special = true;
+    if (lua_istable(L, 3)) {
+        lua_getfield(L, 3, "special");
+        if (!lua_isnil(L, -1)) special = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+    }
+    SkIds ids = {0};
+    SkError err;
+    if (sk_tokenizer_encode(t, text, len, special, &ids, &err) != 0) {
+        sk_ids_free(&ids);
+        return sk_lua_error(L, &err);
+    }
+    lua_createtable(L, ids.n, 0);
+    for (int i = 0; i < ids.n; i++) {
+        lua_pushinteger(L, ids.ids[i]);
+        lua_rawseti(L, -2, i + 1);
+    }
+    sk_ids_free(&ids);
+    return 1;
+}
+
+static int tok_decode(lua_State *L) {
+    SkTokenizer *t = check_tok(L, 1);
+    SkIds ids = check_ids(L, 2, sk_tokenizer_vocab_size(t), 1 << 30);
+    char *out;
+    size_t len;
+    SkError err;
+    int rc = sk_tokenizer_decode(t, ids.ids, ids.n, &out, &len, &err);
+    sk_ids_free(&ids);
+    if (rc != 0) return sk_lua_error(L, &err);
+    lua_pushlstring(L, out, len);
+    free(out);
+    return 1;
+}
+
+/* tok:piece(id) -> the bytes this token stands for */
+static int tok_piece(lua_State *L) {
+    SkTokenizer *t = check_tok(L, 1);
+    lua_Integer id = luaL_checkinteger(L, 2);
+    char buf[1024];
+    int n = sk_tokenizer_token_bytes(t, (int32_t)id, buf, sizeof buf);
+    if (n < 0) return luaL_error(L, "token id %d is not in the vocabulary", (int)id);
+    lua_pushlstring(L, buf, (size_t)n);
+    return 1;
+}
+
+static int tok_index(lua_State *L) {
+    SkTokenizer *t = check_tok(L, 1);
+    const char *key = luaL_checkstring(L, 2);
+    if (!strcmp(key, "vocab_size")) return lua_pushinteger(L, sk_tokenizer_vocab_size(t)), 1;
+    if (!strcmp(key, "bos")) return lua_pushinteger(L, sk_tokenizer_bos(t)), 1;
+    if (!strcmp(key, "eos")) return lua_pushinteger(L, sk_tokenizer_eos(t)), 1;
+    if (!strcmp(key, "kind")) return lua_pushstring(L, sk_tokenizer_kind(t)), 1;
+    luaL_getmetatable(L, TOKENIZER_MT);
+    lua_getfield(L, -1, "methods");
+    lua_getfield(L, -1, key);
+    return 1;
+}
+
+void sk_lua_model_register(lua_State *L) {
+    static const luaL_Reg model_methods[] = {
+        {"logits", model_logits}, {"hidden", model_hidden}, {NULL, NULL}};
+    static const luaL_Reg tok_methods[] = {
+        {"encode", tok_encode}, {"decode", tok_decode}, {"piece", tok_piece}, {NULL, NULL}};
+    luaL_newmetatable(L, MODEL_MT);
+    luaL_newlib(L, model_methods);
+    lua_setfield(L, -2, "methods");
+    lua_pushcfunction(L, model_index);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, model_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);
+    luaL_newmetatable(L, TOKENIZER_MT);
+    luaL_newlib(L, tok_methods);
+    lua_setfield(L, -2, "methods");
+    lua_pushcfunction(L, tok_index);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+}

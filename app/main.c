@@ -1,0 +1,85 @@
+/* main.c - sktune's command-line dispatch. */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const char USAGE[] =
+    "sktune " SKTUNE_VERSION " - a workbench for parameter-efficient fine-tuning (SK-Tuning)\n"
+    "\n"
+    "usage:\n"
+    "  sktune run SCRIPT.lua [ARGS...]     run a Lua experiment script (module `sk`)\n"
+    "  sktune info --model DIR             architecture, sizes, parameters, dtype, tokenizer\n"
+    "  sktune tokenize --model DIR [TEXT]  token ids and pieces of TEXT (or stdin)\n"
+    "  sktune bench [--batch B] [--seq T] [--steps N] [--threads N]\n"
+    "                                      speed of forward/backward at GPT-2-small shape\n"
+    "  sktune --help | --version\n"
+    "\n"
+    "DIR is a Hugging Face model directory: config.json, model.safetensors (or shards with\n"
+    "model.safetensors.index.json), tokenizer.json or vocab.json + merges.txt.\n"
+    "Exit codes: 0 success, 1 runtime failure, 2 usage error.\n";
+
+const char *cli_option(int argc, char **argv, const char *name) {
+    size_t n = strlen(name);
+    for (int i = 0; i < argc; i++) {
+        if (strncmp(argv[i], name, n) != 0) continue;
+        if (argv[i][n] == '=') return argv[i] + n + 1;
+        if (argv[i][n] == 0 && i + 1 < argc) return argv[i + 1];
+    }
+    return NULL;
+}
+
+int cli_check_options(int argc, char **argv, const char *const *known, int positional_ok) {
+    int positional = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strncmp(argv[i], "--", 2) != 0) {
+            if (++positional > positional_ok) {
+                fprintf(stderr, "sktune: unexpected argument \"%s\" (see sktune --help)\n", argv[i]);
+                return 2;
+            }
+            continue;
+        }
+        int ok = 0;
+        for (int k = 0; known[k]; k++) {
+            size_t n = strlen(known[k]);
+            if (strncmp(argv[i], known[k], n) == 0 && (argv[i][n] == 0 || argv[i][n] == '=')) {
+                ok = 1;
+                if (argv[i][n] == 0) {
+                    if (i + 1 >= argc) {
+                        fprintf(stderr, "sktune: option %s needs a value\n", known[k]);
+                        return 2;
+                    }
+                    i++;
+                }
+            }
+        }
+        if (!ok) {
+            fprintf(stderr, "sktune: unknown option \"%s\" (see sktune --help)\n", argv[i]);
+            return 2;
+        }
+    }
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fputs(USAGE, isatty(1) ? stdout : stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        fputs(USAGE, stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "--version")) {
+        printf("sktune %s\n", SKTUNE_VERSION);
+        return 0;
+    }
+    if (!strcmp(cmd, "run")) return cli_run(argc - 2, argv + 2);
+    if (!strcmp(cmd, "info")) return cli_info(argc - 2, argv + 2);
+    if (!strcmp(cmd, "tokenize")) return cli_tokenize(argc - 2, argv + 2);
+    if (!strcmp(cmd, "bench")) return cli_bench(argc - 2, argv + 2);
+    fprintf(stderr, "sktune: unknown command \"%s\"\n\n%s", cmd, USAGE);
+    return 2;
+}

@@ -1,0 +1,128 @@
+/* hfconfig.c - reads a Hugging Face config.json into SkModelConfig.
+ * Unknown fields are ignored (real checkpoints carry many); fields that change the
+ * computation are read, checked, and refused when they ask for what is not built. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "models/model_internal.h"
+
+typedef struct {
+    const char *path;
+    const cJSON *root;
+    SkError *err;
+} Cfg;
+
+static int get_int(Cfg *c, const char *const *names, int *out, bool required, int def, int lo) {
+    for (int i = 0; names[i]; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->root, names[i]);
+        if (!v || cJSON_IsNull(v)) continue;
+        if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
+            v->valuedouble < lo || v->valuedouble > 1e9)
+            return sk_err(c->err, "%s: field %s must be an integer >= %d", c->path, names[i], lo);
+        *out = (int)v->valuedouble;
+        return 0;
+    }
+    if (required) return sk_err(c->err, "%s: field %s missing", c->path, names[0]);
+    *out = def;
+    return 0;
+}
+
+static int get_float(Cfg *c, const char *name, float *out, float def) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->root, name);
+    if (!v || cJSON_IsNull(v)) {
+        *out = def;
+        return 0;
+    }
+    if (!cJSON_IsNumber(v) || !(v->valuedouble > 0))
+        return sk_err(c->err, "%s: field %s must be a positive number", c->path, name);
+    *out = (float)v->valuedouble;
+    return 0;
+}
+
+static int get_bool(Cfg *c, const char *name, bool *out, bool def) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(c->root, name);
+    if (!v || cJSON_IsNull(v)) {
+        *out = def;
+        return 0;
+    }
+    if (!cJSON_IsBool(v)) return sk_err(c->err, "%s: field %s must be true or false", c->path, name);
+    *out = cJSON_IsTrue(v);
+    return 0;
+}
+
+static int read_gpt2(Cfg *c, SkModelConfig *cfg) {
+    static const char *n_embd[] = {"n_embd", "hidden_size", NULL};
+    static const char *n_layer[] = {"n_layer", "num_hidden_layers", NULL};
+    static const char *n_head[] = {"n_head", "num_attention_heads", NULL};
+    static const char *vocab[] = {"vocab_size", NULL};
+    static const char *n_pos[] = {"n_positions", "n_ctx", "max_position_embeddings", NULL};
+    static const char *n_inner[] = {"n_inner", NULL};
+    if (get_int(c, n_embd, &cfg->d_model, true, 0, 1) || get_int(c, n_layer, &cfg->n_layer, true, 0, 1) ||
+        get_int(c, n_head, &cfg->n_head, true, 0, 1) || get_int(c, vocab, &cfg->vocab_size, true, 0, 1) ||
+        get_int(c, n_pos, &cfg->max_seq, true, 0, 1) ||
+        get_int(c, n_inner, &cfg->d_ff, false, 4 * cfg->d_model, 1))
+        return -1;
+    if (cfg->d_model % cfg->n_head != 0)
+        return sk_err(c->err, "%s: n_embd %d is not divisible by n_head %d", c->path, cfg->d_model,
+                      cfg->n_head);
+    cfg->n_kv_head = cfg->n_head;
+    cfg->head_dim = cfg->d_model / cfg->n_head;
+    if (get_float(c, "layer_norm_epsilon", &cfg->norm_eps, 1e-5f)) return -1;
+    const cJSON *act = cJSON_GetObjectItemCaseSensitive(c->root, "activation_function");
+    const char *a = cJSON_IsString(act) ? act->valuestring : "gelu_new";
+    if (!strcmp(a, "gelu_new") || !strcmp(a, "gelu_pytorch_tanh") || !strcmp(a, "gelu_fast"))
+        cfg->activation = SK_ACT_GELU_TANH;
+    else if (!strcmp(a, "gelu"))
+        cfg->activation = SK_ACT_GELU_ERF;
+    else if (!strcmp(a, "relu"))
+        cfg->activation = SK_ACT_RELU;
+    else
+        return sk_err(c->err, "%s: activation_function \"%s\" is not supported (gelu_new, gelu, "
+                              "relu)", c->path, a);
+    bool scale_attn = true, inv_layer = false;
+    if (get_bool(c, "tie_word_embeddings", &cfg->tie_embeddings, true) ||
+        get_bool(c, "scale_attn_weights", &scale_attn, true) ||
+        get_bool(c, "scale_attn_by_inverse_layer_idx", &inv_layer, false))
+        return -1;
+    if (!scale_attn)
+        return sk_err(c->err, "%s: scale_attn_weights=false is not supported", c->path);
+    if (inv_layer)
+        return sk_err(c->err, "%s: scale_attn_by_inverse_layer_idx=true is not supported", c->path);
+    return 0;
+}
+
+int sk_hfconfig_read(const char *dir, SkModelConfig *cfg, const SkArch **arch, SkError *err) {
+    char path[2048];
+    if (sk_path_join(path, sizeof path, dir, "config.json", err) != 0) return -1;
+    cJSON *root;
+    if (sk_json_load(path, &root, err) != 0) return -1;
+    Cfg c = {.path = path, .root = root, .err = err};
+    memset(cfg, 0, sizeof *cfg);
+    int rc = -1;
+    if (!cJSON_IsObject(root)) {
+        sk_err(err, "%s: not a JSON object", path);
+        goto done;
+    }
+    const cJSON *mt = cJSON_GetObjectItemCaseSensitive(root, "model_type");
+    const char *type = cJSON_IsString(mt) ? mt->valuestring : NULL;
+    if (!type) {
+        const cJSON *archs = cJSON_GetObjectItemCaseSensitive(root, "architectures");
+        const cJSON *a0 = cJSON_IsArray(archs) ? cJSON_GetArrayItem(archs, 0) : NULL;
+        if (cJSON_IsString(a0) && strncmp(a0->valuestring, "GPT2", 4) == 0) type = "gpt2";
+    }
+    if (!type) {
+        sk_err(err, "%s: field model_type missing", path);
+        goto done;
+    }
+    if (strcmp(type, "gpt2") == 0) {
+        *arch = &sk_arch_gpt2;
+        snprintf(cfg->arch, sizeof cfg->arch, "gpt2");
+        rc = read_gpt2(&c, cfg);
+    } else {
+        sk_err(err, "%s: model_type \"%s\" is not supported yet (supported: gpt2)", path, type);
+    }
+done:
+    cJSON_Delete(root);
+    return rc;
+}

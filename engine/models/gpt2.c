@@ -1,0 +1,376 @@
+/* gpt2.c - the GPT-2 architecture (Radford et al. 2019) as Hugging Face's GPT2Model:
+ * token + learned position embeddings, pre-LN blocks with causal multi-head
+ * attention and a GELU MLP, final LayerNorm, LM head tied to the token embeddings.
+ *
+ * Shapes: B batch rows, S = n_embed + T rows per batch row (prepended embeddings
+ * first), N = B*S token rows, P prefix columns, Skv = P + S key positions,
+ * d = n_embd, F = n_inner, H heads of dh. Weights are held as [out, in] (the
+ * checkpoint's Conv1D [in, out] is transposed on load). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "models/model_internal.h"
+
+typedef struct {
+    SkParam *ln1_w, *ln1_b, *qkv_w, *qkv_b, *o_w, *o_b, *ln2_w, *ln2_b, *fc_w, *fc_b, *p_w, *p_b;
+} Gpt2Layer;
+
+typedef struct {
+    SkParam *wte, *wpe, *lnf_w, *lnf_b, *lm_head; /* lm_head NULL when tied */
+    Gpt2Layer *layers;
+} Gpt2;
+
+typedef struct {
+    float *x;                  /* [L+1][N, d] residual stream at each block's input */
+    float *ln1, *ln1_mean, *ln1_rstd; /* [L][N, d], [L][N], [L][N] */
+    float *qkv;                /* [L][N, 3d] */
+    float *k, *v;              /* [L][B, Skv, d] */
+    float *att;                /* [L][B, H, S, Skv] */
+    float *atty;               /* [L][N, d] */
+    float *x1;                 /* [L][N, d] residual after attention */
+    float *ln2, *ln2_mean, *ln2_rstd;
+    float *fch, *fcg;          /* [L][N, F] */
+    float *lnf_mean, *lnf_rstd;/* [N] */
+    float *lora_u;             /* [L][4][N, r] */
+    float *mask;               /* [B, S] */
+    /* backward scratch */
+    float *dres, *dln, *datty; /* [N, d] */
+    float *dff_a, *dff_b;      /* [N, F] */
+    float *dqkv;               /* [N, 3d] */
+    float *dk, *dv;            /* [B, Skv, d] */
+    float *datt;               /* [B, H, S, Skv] */
+    float *lora_du;            /* [N, r] */
+} Gpt2Acts;
+
+static int declare(SkModel *m, SkError *err) {
+    const SkModelConfig *c = &m->cfg;
+    int64_t d = c->d_model, F = c->d_ff;
+    char name[96];
+#define DECL(nm, ...)                                                                    \
+    do {                                                                                 \
+        int64_t shp[] = {__VA_ARGS__};                                                   \
+        if (sk_model_declare(m, nm, (int)(sizeof shp / sizeof shp[0]), shp, err)) return -1; \
+    } while (0)
+    DECL("wte.weight", c->vocab_size, d);
+    DECL("wpe.weight", c->max_seq, d);
+    for (int l = 0; l < c->n_layer; l++) {
+#define LDECL(suffix, ...)                                     \
+    snprintf(name, sizeof name, "h.%d.%s", l, suffix);         \
+    DECL(name, __VA_ARGS__)
+        LDECL("ln_1.weight", d);
+        LDECL("ln_1.bias", d);
+        LDECL("attn.c_attn.weight", 3 * d, d);
+        LDECL("attn.c_attn.bias", 3 * d);
+        LDECL("attn.c_proj.weight", d, d);
+        LDECL("attn.c_proj.bias", d);
+        LDECL("ln_2.weight", d);
+        LDECL("ln_2.bias", d);
+        LDECL("mlp.c_fc.weight", F, d);
+        LDECL("mlp.c_fc.bias", F);
+        LDECL("mlp.c_proj.weight", d, F);
+        LDECL("mlp.c_proj.bias", d);
+#undef LDECL
+    }
+    DECL("ln_f.weight", d);
+    DECL("ln_f.bias", d);
+    if (!c->tie_embeddings) DECL("lm_head.weight", c->vocab_size, d);
+#undef DECL
+    return 0;
+}
+
+static int bind(SkModel *m, SkError *err) {
+    Gpt2 *g = calloc(1, sizeof *g);
+    if (!g) return sk_err(err, "out of memory");
+    g->layers = NULL;
+    m->impl = g;
+    /* parameters are declared in a fixed order: wte, wpe, 12 per layer, ln_f, [lm_head] */
+    SkParam *p = m->params;
+    g->wte = p++;
+    g->wpe = p++;
+    g->layers = calloc((size_t)m->cfg.n_layer, sizeof *g->layers);
+    if (!g->layers) return sk_err(err, "out of memory");
+    for (int l = 0; l < m->cfg.n_layer; l++) {
+        Gpt2Layer *L = &g->layers[l];
+        L->ln1_w = p++, L->ln1_b = p++, L->qkv_w = p++, L->qkv_b = p++, L->o_w = p++, L->o_b = p++;
+        L->ln2_w = p++, L->ln2_b = p++, L->fc_w = p++, L->fc_b = p++, L->p_w = p++, L->p_b = p++;
+    }
+    g->lnf_w = p++;
+    g->lnf_b = p++;
+    g->lm_head = m->cfg.tie_embeddings ? NULL : p++;
+    return 0;
+}
+
+static int checkpoint_names(const SkModel *m, const SkParam *p, char names[][160], int max,
+                            bool *transposed) {
+    (void)m;
+    (void)max;
+    /* Conv1D weights are stored [in, out] */
+    *transposed = p->ndim == 2 && strncmp(p->name, "h.", 2) == 0;
+    if (strcmp(p->name, "lm_head.weight") == 0) {
+        snprintf(names[0], 160, "lm_head.weight");
+        return 1;
+    }
+    snprintf(names[0], 160, "transformer.%s", p->name);
+    snprintf(names[1], 160, "%s", p->name);
+    return 2;
+}
+
+/* The arena layout, walked once to size it and once to place the pointers. */
+static size_t layout(const SkModel *m, const SkActsShape *s, SkArena *arena, Gpt2Acts *g) {
+    const SkModelConfig *c = &m->cfg;
+    size_t L = (size_t)c->n_layer, d = (size_t)c->d_model, F = (size_t)c->d_ff;
+    size_t B = (size_t)s->B, S = (size_t)(s->n_embed + s->T), N = B * S;
+    size_t Skv = (size_t)s->n_prefix + S, H = (size_t)c->n_head, r = (size_t)s->lora_rank;
+    struct {
+        float **p;
+        size_t n;
+    } items[] = {
+        {&g->x, (L + 1) * N * d}, {&g->ln1, L * N * d}, {&g->ln1_mean, L * N},
+        {&g->ln1_rstd, L * N}, {&g->qkv, L * N * 3 * d}, {&g->k, L * B * Skv * d},
+        {&g->v, L * B * Skv * d}, {&g->att, L * B * H * S * Skv}, {&g->atty, L * N * d},
+        {&g->x1, L * N * d}, {&g->ln2, L * N * d}, {&g->ln2_mean, L * N}, {&g->ln2_rstd, L * N},
+        {&g->fch, L * N * F}, {&g->fcg, L * N * F}, {&g->lnf_mean, N}, {&g->lnf_rstd, N},
+        {&g->lora_u, L * SK_PROJ_COUNT * N * r}, {&g->mask, B * S}, {&g->dres, N * d},
+        {&g->dln, N * d}, {&g->datty, N * d}, {&g->dff_a, N * F}, {&g->dff_b, N * F},
+        {&g->dqkv, N * 3 * d}, {&g->dk, B * Skv * d}, {&g->dv, B * Skv * d},
+        {&g->datt, B * H * S * Skv}, {&g->lora_du, N * r},
+    };
+    size_t total = 0;
+    for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
+        total += sk_arena_round(items[i].n * sizeof(float)) / sizeof(float);
+        if (arena) {
+            *items[i].p = sk_arena_floats(arena, items[i].n ? items[i].n : 1);
+            if (!*items[i].p) return 0;
+        }
+    }
+    return total + 2 * N * d; /* hidden, d_input */
+}
+
+static size_t acts_floats(const SkModel *m, const SkActsShape *s) {
+    Gpt2Acts g;
+    return layout(m, s, NULL, &g) + 64;
+}
+
+static int acts_bind(SkModel *m, SkActs *a) {
+    Gpt2Acts *g = calloc(1, sizeof *g);
+    if (!g) return -1;
+    a->impl = g;
+    if (layout(m, &a->shape, &a->arena, g) == 0) return -1;
+    size_t N = (size_t)a->shape.B * (size_t)(a->shape.n_embed + a->shape.T);
+    a->hidden = sk_arena_floats(&a->arena, N * (size_t)m->cfg.d_model);
+    a->d_input = sk_arena_floats(&a->arena, N * (size_t)m->cfg.d_model);
+    return a->hidden && a->d_input ? 0 : -1;
+}
+
+static SkLowRank *lora_at(const SkModel *m, const SkHooks *h, int l, SkProj p) {
+    (void)m;
+    return h->lora ? h->lora[l * SK_PROJ_COUNT + p] : NULL;
+}
+
+static int forward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h, SkError *err) {
+    (void)err;
+    Gpt2 *g = m->impl;
+    Gpt2Acts *A = a->impl;
+    SkPool *pool = m->pool;
+    const SkModelConfig *c = &m->cfg;
+    int B = b->B, T = b->T, E = h->n_embed, S = E + T, N = B * S, P = h->n_prefix, Skv = P + S;
+    int d = c->d_model, F = c->d_ff, L = c->n_layer, r = a->shape.lora_rank;
+    size_t Nd = (size_t)N * d;
+
+    /* embeddings: x0[b, j] = embed[j] + wpe[off + j];  x0[b, E + t] = wte[id] + wpe[off + E + t] */
+    for (int bi = 0; bi < B; bi++) {
+        float *row = A->x + (size_t)bi * S * d;
+        for (int j = 0; j < E; j++) {
+            const float *e = h->embed + (size_t)j * d, *p = g->wpe->w + (size_t)(h->pos_offset + j) * d;
+            for (int i = 0; i < d; i++) row[(size_t)j * d + i] = e[i] + p[i];
+        }
+        sk_embedding_forward(row + (size_t)E * d, b->ids + (size_t)bi * T, g->wte->w, g->wpe->w,
+                             h->pos_offset + E, 1, T, d);
+        for (int j = 0; j < S; j++)
+            A->mask[(size_t)bi * S + j] = j < E ? 1.0f : (b->mask ? b->mask[(size_t)bi * T + j - E] : 1.0f);
+    }
+
+    SkAttnShape as = {.B = B, .T = S, .P = P, .H = c->n_head, .Hkv = c->n_head, .dh = c->head_dim};
+    for (int l = 0; l < L; l++) {
+        Gpt2Layer *W = &g->layers[l];
+        float *x = A->x + (size_t)l * Nd, *xn = A->x + (size_t)(l + 1) * Nd;
+        float *ln1 = A->ln1 + (size_t)l * Nd, *ln2 = A->ln2 + (size_t)l * Nd;
+        float *qkv = A->qkv + (size_t)l * Nd * 3, *atty = A->atty + (size_t)l * Nd;
+        float *x1 = A->x1 + (size_t)l * Nd;
+        float *k = A->k + (size_t)l * B * Skv * d, *v = A->v + (size_t)l * B * Skv * d;
+        float *att = A->att + (size_t)l * B * c->n_head * S * Skv;
+        float *fch = A->fch + (size_t)l * N * F, *fcg = A->fcg + (size_t)l * N * F;
+        float *u = A->lora_u + (size_t)l * SK_PROJ_COUNT * N * r;
+        SkLowRank *lr;
+
+        /* ln1[N,d] = LN(x);  qkv[N,3d] = ln1 @ Wqkv^T + b (+ delta) */
+        sk_layernorm_forward(pool, ln1, A->ln1_mean + (size_t)l * N, A->ln1_rstd + (size_t)l * N, x,
+                             W->ln1_w->w, W->ln1_b->w, N, d, c->norm_eps);
+        sk_linear_forward(qkv, ln1, W->qkv_w->w, W->qkv_b->w, N, d, 3 * d, false);
+        if ((lr = lora_at(m, h, l, SK_PROJ_QKV))) {
+            lr->u = u + (size_t)SK_PROJ_QKV * N * r;
+            sk_lowrank_forward(lr, qkv, ln1, N, d, 3 * d);
+        }
+        /* k,v[b] = [prefix ; this row's keys/values] */
+        for (int bi = 0; bi < B; bi++) {
+            float *kb = k + (size_t)bi * Skv * d, *vb = v + (size_t)bi * Skv * d;
+            if (P) {
+                memcpy(kb, h->prefix_k[l], (size_t)P * d * sizeof(float));
+                memcpy(vb, h->prefix_v[l], (size_t)P * d * sizeof(float));
+            }
+            for (int s = 0; s < S; s++) {
+                const float *src = qkv + ((size_t)bi * S + s) * 3 * d;
+                memcpy(kb + (size_t)(P + s) * d, src + d, (size_t)d * sizeof(float));
+                memcpy(vb + (size_t)(P + s) * d, src + 2 * d, (size_t)d * sizeof(float));
+            }
+        }
+        sk_attention_forward(pool, &as, atty, att, qkv, 3 * d, k, v, A->mask);
+        /* x1 = x + atty @ Wo^T + bo */
+        memcpy(x1, x, Nd * sizeof(float));
+        sk_linear_forward(x1, atty, W->o_w->w, W->o_b->w, N, d, d, true);
+        if ((lr = lora_at(m, h, l, SK_PROJ_ATTN_OUT))) {
+            lr->u = u + (size_t)SK_PROJ_ATTN_OUT * N * r;
+            sk_lowrank_forward(lr, x1, atty, N, d, d);
+        }
+        /* MLP: fch = LN2(x1) @ Wfc^T + b;  fcg = act(fch);  xn = x1 + fcg @ Wp^T + bp */
+        sk_layernorm_forward(pool, ln2, A->ln2_mean + (size_t)l * N, A->ln2_rstd + (size_t)l * N, x1,
+                             W->ln2_w->w, W->ln2_b->w, N, d, c->norm_eps);
+        sk_linear_forward(fch, ln2, W->fc_w->w, W->fc_b->w, N, d, F, false);
+        if ((lr = lora_at(m, h, l, SK_PROJ_FC))) {
+            lr->u = u + (size_t)SK_PROJ_FC * N * r;
+            sk_lowrank_forward(lr, fch, ln2, N, d, F);
+        }
+        sk_activation_forward(pool, c->activation, fcg, fch, (size_t)N * F);
+        memcpy(xn, x1, Nd * sizeof(float));
+        sk_linear_forward(xn, fcg, W->p_w->w, W->p_b->w, N, F, d, true);
+        if ((lr = lora_at(m, h, l, SK_PROJ_MLP_OUT))) {
+            lr->u = u + (size_t)SK_PROJ_MLP_OUT * N * r;
+            sk_lowrank_forward(lr, xn, fcg, N, F, d);
+        }
+    }
+    sk_layernorm_forward(pool, a->hidden, A->lnf_mean, A->lnf_rstd, A->x + (size_t)L * Nd,
+                         g->lnf_w->w, g->lnf_b->w, N, d, c->norm_eps);
+    return 0;
+}
+
+static int backward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h,
+                    const float *d_hidden, SkError *err) {
+    (void)err;
+    Gpt2 *g = m->impl;
+    Gpt2Acts *A = a->impl;
+    SkPool *pool = m->pool;
+    const SkModelConfig *c = &m->cfg;
+    int B = b->B, T = b->T, E = h->n_embed, S = E + T, N = B * S, P = h->n_prefix, Skv = P + S;
+    int d = c->d_model, F = c->d_ff, L = c->n_layer, r = a->shape.lora_rank;
+    size_t Nd = (size_t)N * d;
+    SkAttnShape as = {.B = B, .T = S, .P = P, .H = c->n_head, .Hkv = c->n_head, .dh = c->head_dim};
+
+    /* dres = d(x_L) through the final norm */
+    memset(A->dres, 0, Nd * sizeof(float));
+    sk_layernorm_backward(pool, A->dres, g->lnf_w->g, g->lnf_b->g, d_hidden, A->x + (size_t)L * Nd,
+                          g->lnf_w->w, A->lnf_mean, A->lnf_rstd, N, d);
+
+    for (int l = L - 1; l >= 0; l--) {
+        Gpt2Layer *W = &g->layers[l];
+        float *x = A->x + (size_t)l * Nd;
+        float *ln1 = A->ln1 + (size_t)l * Nd, *ln2 = A->ln2 + (size_t)l * Nd;
+        float *qkv = A->qkv + (size_t)l * Nd * 3, *atty = A->atty + (size_t)l * Nd;
+        float *x1 = A->x1 + (size_t)l * Nd;
+        float *k = A->k + (size_t)l * B * Skv * d, *v = A->v + (size_t)l * B * Skv * d;
+        float *att = A->att + (size_t)l * B * c->n_head * S * Skv;
+        float *fch = A->fch + (size_t)l * N * F, *fcg = A->fcg + (size_t)l * N * F;
+        float *u = A->lora_u + (size_t)l * SK_PROJ_COUNT * N * r;
+        SkLowRank *lr;
+
+        /* MLP out: xn = x1 + fcg @ Wp^T  ->  dfcg[N,F] = dres @ Wp, dres passes to x1 */
+        memset(A->dff_a, 0, (size_t)N * F * sizeof(float));
+        sk_linear_backward(A->dff_a, W->p_w->g, W->p_b->g, A->dres, fcg, W->p_w->w, N, F, d);
+        if ((lr = lora_at(m, h, l, SK_PROJ_MLP_OUT))) {
+            lr->u = u + (size_t)SK_PROJ_MLP_OUT * N * r, lr->du = A->lora_du;
+            sk_lowrank_backward(lr, A->dff_a, A->dres, fcg, N, F, d);
+        }
+        memset(A->dff_b, 0, (size_t)N * F * sizeof(float));
+        sk_activation_backward(pool, c->activation, A->dff_b, fch, A->dff_a, (size_t)N * F);
+        memset(A->dln, 0, Nd * sizeof(float));
+        sk_linear_backward(A->dln, W->fc_w->g, W->fc_b->g, A->dff_b, ln2, W->fc_w->w, N, d, F);
+        if ((lr = lora_at(m, h, l, SK_PROJ_FC))) {
+            lr->u = u + (size_t)SK_PROJ_FC * N * r, lr->du = A->lora_du;
+            sk_lowrank_backward(lr, A->dln, A->dff_b, ln2, N, d, F);
+        }
+        sk_layernorm_backward(pool, A->dres, W->ln2_w->g, W->ln2_b->g, A->dln, x1, W->ln2_w->w,
+                              A->ln2_mean + (size_t)l * N, A->ln2_rstd + (size_t)l * N, N, d);
+
+        /* attention out: x1 = x + atty @ Wo^T */
+        memset(A->datty, 0, Nd * sizeof(float));
+        sk_linear_backward(A->datty, W->o_w->g, W->o_b->g, A->dres, atty, W->o_w->w, N, d, d);
+        if ((lr = lora_at(m, h, l, SK_PROJ_ATTN_OUT))) {
+            lr->u = u + (size_t)SK_PROJ_ATTN_OUT * N * r, lr->du = A->lora_du;
+            sk_lowrank_backward(lr, A->datty, A->dres, atty, N, d, d);
+        }
+        memset(A->dqkv, 0, Nd * 3 * sizeof(float));
+        memset(A->dk, 0, (size_t)B * Skv * d * sizeof(float));
+        memset(A->dv, 0, (size_t)B * Skv * d * sizeof(float));
+        sk_attention_backward(pool, &as, A->dqkv, 3 * d, A->dk, A->dv, A->datt, A->datty, att, qkv,
+                              3 * d, k, v);
+        /* route key/value gradients: input columns into dqkv, prefix columns to the hook */
+        for (int bi = 0; bi < B; bi++) {
+            const float *dkb = A->dk + (size_t)bi * Skv * d, *dvb = A->dv + (size_t)bi * Skv * d;
+            for (int s = 0; s < S; s++) {
+                float *dst = A->dqkv + ((size_t)bi * S + s) * 3 * d;
+                memcpy(dst + d, dkb + (size_t)(P + s) * d, (size_t)d * sizeof(float));
+                memcpy(dst + 2 * d, dvb + (size_t)(P + s) * d, (size_t)d * sizeof(float));
+            }
+            if (P && h->d_prefix_k && h->d_prefix_k[l])
+                sk_add_inplace(h->d_prefix_k[l], dkb, (size_t)P * d);
+            if (P && h->d_prefix_v && h->d_prefix_v[l])
+                sk_add_inplace(h->d_prefix_v[l], dvb, (size_t)P * d);
+        }
+        memset(A->dln, 0, Nd * sizeof(float));
+        sk_linear_backward(A->dln, W->qkv_w->g, W->qkv_b->g, A->dqkv, ln1, W->qkv_w->w, N, d, 3 * d);
+        if ((lr = lora_at(m, h, l, SK_PROJ_QKV))) {
+            lr->u = u + (size_t)SK_PROJ_QKV * N * r, lr->du = A->lora_du;
+            sk_lowrank_backward(lr, A->dln, A->dqkv, ln1, N, d, 3 * d);
+        }
+        sk_layernorm_backward(pool, A->dres, W->ln1_w->g, W->ln1_b->g, A->dln, x, W->ln1_w->w,
+                              A->ln1_mean + (size_t)l * N, A->ln1_rstd + (size_t)l * N, N, d);
+    }
+    memcpy(a->d_input, A->dres, Nd * sizeof(float));
+    /* embeddings */
+    for (int bi = 0; bi < B; bi++) {
+        const float *drow = A->dres + (size_t)bi * S * d;
+        if (E && h->d_embed) sk_add_inplace(h->d_embed, drow, (size_t)E * d);
+        if (g->wpe->g && E)
+            sk_add_inplace(g->wpe->g + (size_t)h->pos_offset * d, drow, (size_t)E * d);
+        sk_embedding_backward(g->wte->g, g->wpe->g, drow + (size_t)E * d, b->ids + (size_t)bi * T,
+                              h->pos_offset + E, 1, T, d);
+    }
+    return 0;
+}
+
+static const float *lm_head(const SkModel *m, float **grad) {
+    Gpt2 *g = m->impl;
+    SkParam *p = g->lm_head ? g->lm_head : g->wte;
+    if (grad) *grad = p->g;
+    return p->w;
+}
+
+static void release(SkModel *m) {
+    Gpt2 *g = m->impl;
+    free(g->layers);
+    free(g);
+    m->impl = NULL;
+}
+
+const SkArch sk_arch_gpt2 = {
+    .release = release,
+    .name = "gpt2",
+    .declare = declare,
+    .bind = bind,
+    .checkpoint_names = checkpoint_names,
+    .acts_floats = acts_floats,
+    .acts_bind = acts_bind,
+    .forward = forward,
+    .backward = backward,
+    .lm_head = lm_head,
+};

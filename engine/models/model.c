@@ -1,0 +1,286 @@
+/* model.c - what every architecture shares: the parameter table, loading weights
+ * from a checkpoint (names, dtypes, Conv1D transposes, shape checks), random
+ * initialisation, trainable flags, and dispatch to the architecture. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "models/model_internal.h"
+
+int sk_model_declare(SkModel *m, const char *name, int ndim, const int64_t *shape, SkError *err) {
+    SkParam *np = realloc(m->params, (size_t)(m->n_params + 1) * sizeof *np);
+    if (!np) return sk_err(err, "out of memory");
+    m->params = np;
+    SkParam *p = &m->params[m->n_params++];
+    memset(p, 0, sizeof *p);
+    snprintf(p->name, sizeof p->name, "%s", name);
+    p->ndim = ndim;
+    p->numel = 1;
+    for (int i = 0; i < ndim; i++) {
+        p->shape[i] = shape[i];
+        p->numel *= (size_t)shape[i];
+    }
+    return 0;
+}
+
+static int model_alloc(SkModel *m, SkError *err) {
+    if (m->arch->declare(m, err) != 0) return -1;
+    size_t total = 0;
+    for (int i = 0; i < m->n_params; i++) total += m->params[i].numel;
+    m->weights = malloc((total ? total : 1) * sizeof(float));
+    if (!m->weights)
+        return sk_err(err, "out of memory for %zu parameters (%zu MiB)", total,
+                      total * sizeof(float) >> 20);
+    size_t off = 0;
+    for (int i = 0; i < m->n_params; i++) {
+        m->params[i].w = m->weights + off;
+        off += m->params[i].numel;
+    }
+    m->cfg.n_params = (int64_t)total;
+    m->pool = sk_pool_new(0);
+    if (!m->pool) return sk_err(err, "cannot start worker threads");
+    return 0;
+}
+
+static void shape_str(char *buf, size_t cap, int ndim, const int64_t *shape) {
+    int pos = snprintf(buf, cap, "[");
+    for (int i = 0; i < ndim && (size_t)pos < cap; i++)
+        pos += snprintf(buf + pos, cap - (size_t)pos, "%s%lld", i ? ", " : "", (long long)shape[i]);
+    if ((size_t)pos < cap) snprintf(buf + pos, cap - (size_t)pos, "]");
+}
+
+static int load_param(SkModel *m, const SkCheckpoint *ck, SkParam *p, SkError *err) {
+    char names[4][160];
+    bool transposed = false;
+    int n = m->arch->checkpoint_names(m, p, names, 4, &transposed);
+    const SkStTensor *t = NULL;
+    const SkStFile *f = NULL;
+    int which = 0;
+    for (; which < n && !t; which++) t = sk_ckpt_find(ck, names[which], &f);
+    if (!t)
+        return sk_err(err, "%s: tensor %s missing from the checkpoint (looked for %s%s%s)", ck->dir,
+                      p->name, names[0], n > 1 ? " and " : "", n > 1 ? names[1] : "");
+    int64_t want[4];
+    for (int i = 0; i < p->ndim; i++) want[i] = transposed ? p->shape[p->ndim - 1 - i] : p->shape[i];
+    bool ok = t->ndim == p->ndim;
+    for (int i = 0; ok && i < p->ndim; i++) ok = t->shape[i] == want[i];
+    if (!ok) {
+        char got[96], exp[96];
+        shape_str(got, sizeof got, t->ndim, t->shape);
+        shape_str(exp, sizeof exp, p->ndim, want);
+        return sk_err(err, "%s: tensor %s has shape %s, expected %s from config.json", f->path,
+                      t->name, got, exp);
+    }
+    if (t->dtype != SK_DT_F32 && t->dtype != SK_DT_F16 && t->dtype != SK_DT_BF16)
+        return sk_err(err, "%s: tensor %s has dtype %s; weights must be F32, F16 or BF16", f->path,
+                      t->name, sk_dtype_name(t->dtype));
+    if (strcmp(p->name, "wte.weight") == 0 || m->cfg.dtype[0] == 0)
+        snprintf(m->cfg.dtype, sizeof m->cfg.dtype, "%s", sk_dtype_name(t->dtype));
+    if (!transposed) return sk_st_read_f32(f, t, p->w, err);
+    /* stored [in, out] (Conv1D): read, then transpose to [out, in] */
+    float *tmp = malloc(p->numel * sizeof(float));
+    if (!tmp) return sk_err(err, "out of memory");
+    if (sk_st_read_f32(f, t, tmp, err) != 0) {
+        free(tmp);
+        return -1;
+    }
+    int64_t rows = t->shape[0], cols = t->shape[1];
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t c = 0; c < cols; c++) p->w[c * rows + r] = tmp[r * cols + c];
+    free(tmp);
+    return 0;
+}
+
+int sk_model_load(const char *dir, SkModel **out, SkError *err) {
+    SkModel *m = calloc(1, sizeof *m);
+    if (!m) return sk_err(err, "out of memory");
+    snprintf(m->dir, sizeof m->dir, "%s", dir);
+    SkCheckpoint ck = {0};
+    if (sk_hfconfig_read(dir, &m->cfg, &m->arch, err) != 0) goto fail;
+    if (model_alloc(m, err) != 0) goto fail;
+    if (sk_ckpt_open(&ck, dir, err) != 0) goto fail;
+    for (int i = 0; i < m->n_params; i++)
+        if (load_param(m, &ck, &m->params[i], err) != 0) goto fail;
+    sk_ckpt_close(&ck);
+    if (m->arch->bind(m, err) != 0) goto fail;
+    *out = m;
+    return 0;
+fail:
+    sk_ckpt_close(&ck);
+    sk_model_free(m);
+    return -1;
+}
+
+int sk_model_new_random(const SkModelConfig *cfg, uint64_t seed, SkModel **out, SkError *err) {
+    SkModel *m = calloc(1, sizeof *m);
+    if (!m) return sk_err(err, "out of memory");
+    m->cfg = *cfg;
+    if (strcmp(cfg->arch, "gpt2") == 0) m->arch = &sk_arch_gpt2;
+    else {
+        free(m);
+        return sk_err(err, "unknown architecture \"%s\"", cfg->arch);
+    }
+    snprintf(m->cfg.dtype, sizeof m->cfg.dtype, "F32");
+    if (model_alloc(m, err) != 0) {
+        sk_model_free(m);
+        return -1;
+    }
+    SkRng rng;
+    sk_rng_seed(&rng, seed);
+    for (int i = 0; i < m->n_params; i++) {
+        SkParam *p = &m->params[i];
+        bool is_norm = strstr(p->name, "ln_") != NULL;
+        bool is_bias = strstr(p->name, ".bias") != NULL;
+        for (size_t k = 0; k < p->numel; k++)
+            p->w[k] = is_norm ? (is_bias ? 0.0f : 1.0f) : is_bias ? 0.0f : 0.02f * sk_rng_normal(&rng);
+    }
+    if (m->arch->bind(m, err) != 0) {
+        sk_model_free(m);
+        return -1;
+    }
+    *out = m;
+    return 0;
+}
+
+void sk_model_free(SkModel *m) {
+    if (!m) return;
+    for (int i = 0; i < m->n_params; i++) free(m->params[i].g);
+    free(m->params);
+    free(m->weights);
+    if (m->arch && m->arch->release && m->impl) m->arch->release(m);
+    else free(m->impl);
+    sk_pool_free(m->pool);
+    free(m);
+}
+
+const SkModelConfig *sk_model_config(const SkModel *m) { return &m->cfg; }
+const char *sk_model_dir(const SkModel *m) { return m->dir; }
+SkPool *sk_model_pool(SkModel *m) { return m->pool; }
+
+int sk_model_params(SkModel *m, SkParam **params) {
+    *params = m->params;
+    return m->n_params;
+}
+
+SkParam *sk_model_param(SkModel *m, const char *name) {
+    for (int i = 0; i < m->n_params; i++)
+        if (strcmp(m->params[i].name, name) == 0) return &m->params[i];
+    return NULL;
+}
+
+int sk_model_set_trainable(SkModel *m, const char *prefix, bool trainable, SkError *err) {
+    size_t plen = prefix ? strlen(prefix) : 0;
+    int matched = 0;
+    for (int i = 0; i < m->n_params; i++) {
+        SkParam *p = &m->params[i];
+        if (plen && strncmp(p->name, prefix, plen) != 0) continue;
+        matched++;
+        if (trainable && !p->g) {
+            p->g = calloc(p->numel, sizeof(float));
+            if (!p->g) return sk_err(err, "out of memory for the gradient of %s", p->name);
+        } else if (!trainable) {
+            free(p->g);
+            p->g = NULL;
+        }
+    }
+    if (plen && matched == 0) return sk_err(err, "no parameter name starts with \"%s\"", prefix);
+    return 0;
+}
+
+void sk_model_zero_grad(SkModel *m) {
+    for (int i = 0; i < m->n_params; i++)
+        if (m->params[i].g) memset(m->params[i].g, 0, m->params[i].numel * sizeof(float));
+}
+
+int sk_acts_new(SkModel *m, const SkActsShape *shape, SkActs **out, SkError *err) {
+    if (shape->B <= 0 || shape->T <= 0 || shape->n_embed < 0 || shape->n_prefix < 0)
+        return sk_err(err, "invalid activation shape B=%d T=%d", shape->B, shape->T);
+    SkActs *a = calloc(1, sizeof *a);
+    if (!a) return sk_err(err, "out of memory");
+    a->shape = *shape;
+    size_t n = m->arch->acts_floats(m, shape);
+    if (sk_arena_init(&a->arena, n * sizeof(float) + 64 * 256, err) != 0) {
+        free(a);
+        return sk_err_prefix(err, "activations for batch %dx%d", shape->B, shape->T);
+    }
+    if (m->arch->acts_bind(m, a) != 0) {
+        sk_acts_free(a);
+        return sk_err(err, "internal error: activation arena too small");
+    }
+    *out = a;
+    return 0;
+}
+
+void sk_acts_free(SkActs *a) {
+    if (!a) return;
+    sk_arena_free(&a->arena);
+    free(a->impl);
+    free(a);
+}
+
+static int check_batch(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h, SkError *err) {
+    int ne = h ? h->n_embed : 0, np = h ? h->n_prefix : 0, off = h ? h->pos_offset : 0;
+    if (b->B <= 0 || b->T <= 0) return sk_err(err, "empty batch");
+    if (b->B > a->shape.B || b->T > a->shape.T || ne > a->shape.n_embed || np > a->shape.n_prefix)
+        return sk_err(err, "batch %dx%d (+%d embedded, %d prefix) exceeds the activation shape "
+                           "%dx%d (+%d, %d)", b->B, b->T, ne, np, a->shape.B, a->shape.T,
+                      a->shape.n_embed, a->shape.n_prefix);
+    if (off < 0 || off + ne + b->T > m->cfg.max_seq)
+        return sk_err(err, "sequence needs %d positions; the model has %d", off + ne + b->T,
+                      m->cfg.max_seq);
+    for (int i = 0; i < b->B * b->T; i++)
+        if (b->ids[i] < 0 || b->ids[i] >= m->cfg.vocab_size)
+            return sk_err(err, "token id %d at position %d is outside the vocabulary (%d)",
+                          b->ids[i], i, m->cfg.vocab_size);
+    if (h && h->lora)
+        for (int i = 0; i < m->cfg.n_layer * SK_PROJ_COUNT; i++)
+            if (h->lora[i] && h->lora[i]->r > a->shape.lora_rank)
+                return sk_err(err, "low-rank delta of rank %d exceeds the activation shape (%d)",
+                              h->lora[i]->r, a->shape.lora_rank);
+    return 0;
+}
+
+int sk_model_forward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h, SkError *err) {
+    static const SkHooks none = {0};
+    if (!h) h = &none;
+    if (check_batch(m, a, b, h, err) != 0) return -1;
+    a->B = b->B;
+    a->T = b->T;
+    a->S = h->n_embed + b->T;
+    return m->arch->forward(m, a, b, h, err);
+}
+
+int sk_model_backward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h,
+                      const float *d_hidden, SkError *err) {
+    static const SkHooks none = {0};
+    if (!h) h = &none;
+    if (a->B != b->B || a->T != b->T || a->S != h->n_embed + b->T)
+        return sk_err(err, "backward called with a batch that differs from the last forward");
+    return m->arch->backward(m, a, b, h, d_hidden, err);
+}
+
+const float *sk_acts_hidden(const SkActs *a) { return a->hidden; }
+const float *sk_acts_d_input(const SkActs *a) { return a->d_input; }
+
+void sk_model_lm_logits(SkModel *m, const float *hidden, int n, float *logits) {
+    const float *W = m->arch->lm_head(m, NULL);
+    sk_linear_forward(logits, hidden, W, NULL, n, m->cfg.d_model, m->cfg.vocab_size, false);
+}
+
+void sk_model_lm_backward(SkModel *m, const float *hidden, const float *dlogits, int n,
+                          float *d_hidden) {
+    float *g = NULL;
+    const float *W = m->arch->lm_head(m, &g);
+    sk_linear_backward(d_hidden, g, NULL, dlogits, hidden, W, n, m->cfg.d_model, m->cfg.vocab_size);
+}
+
+double sk_model_forward_flops(const SkModel *m, int B, int T, bool with_lm_head) {
+    const SkModelConfig *c = &m->cfg;
+    double N = (double)B * T, d = c->d_model, kv = (double)c->n_kv_head * c->head_dim;
+    double per_layer = 2.0 * N * d * (d + 2 * kv) + 2.0 * N * d * d + 2.0 * 2.0 * N * d * c->d_ff;
+    /* causal attention: QK^T and AV over about T/2 keys per query */
+    per_layer += 2.0 * 2.0 * B * c->n_head * (double)T * (T + 1) / 2.0 * c->head_dim;
+    double f = per_layer * c->n_layer;
+    if (with_lm_head) f += 2.0 * N * d * c->vocab_size;
+    return f;
+}

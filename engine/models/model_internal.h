@@ -1,0 +1,56 @@
+/* model_internal.h - what an architecture file provides to model.c. */
+#ifndef SK_MODEL_INTERNAL_H
+#define SK_MODEL_INTERNAL_H
+
+#include "sk_io.h"
+#include "sk_model.h"
+
+typedef struct SkArch {
+    const char *name;
+    /* Fills the parameter table (names, shapes) from the config. */
+    int (*declare)(SkModel *m, SkError *err);
+    /* After weights are in place: wire the architecture's pointers. */
+    int (*bind)(SkModel *m, SkError *err);
+    /* Maps a parameter to its checkpoint tensor: name and whether it is stored
+     * transposed ([in, out], GPT-2's Conv1D). Returns the number of candidate
+     * names written (tried in order). */
+    int (*checkpoint_names)(const SkModel *m, const SkParam *p, char names[][160], int max,
+                            bool *transposed);
+    size_t (*acts_floats)(const SkModel *m, const SkActsShape *s);
+    int (*acts_bind)(SkModel *m, SkActs *a);
+    int (*forward)(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h, SkError *err);
+    int (*backward)(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h,
+                    const float *d_hidden, SkError *err);
+    const float *(*lm_head)(const SkModel *m, float **grad);
+    void (*release)(SkModel *m); /* frees impl */
+} SkArch;
+
+struct SkModel {
+    SkModelConfig cfg;
+    const SkArch *arch;
+    char dir[1024];
+    SkParam *params;
+    int n_params;
+    float *weights; /* one block holding every parameter */
+    SkPool *pool;
+    void *impl;     /* architecture's view of the weights */
+};
+
+struct SkActs {
+    SkActsShape shape;
+    SkArena arena;
+    void *impl;
+    float *hidden;  /* [B, S, d] */
+    float *d_input; /* [B, S, d] */
+    int B, T, S;    /* shape of the last forward */
+};
+
+/* Adds a parameter to the table (during declare). */
+int sk_model_declare(SkModel *m, const char *name, int ndim, const int64_t *shape, SkError *err);
+
+extern const SkArch sk_arch_gpt2;
+
+/* config.json -> SkModelConfig (and which architecture). */
+int sk_hfconfig_read(const char *dir, SkModelConfig *cfg, const SkArch **arch, SkError *err);
+
+#endif

@@ -1,0 +1,35 @@
+/* embedding.c - token (+ learned position) embeddings. */
+#include <string.h>
+
+#include "ops/ops.h"
+
+void sk_embedding_forward(float *out, const int32_t *ids, const float *wte, const float *wpe,
+                          int pos0, int B, int T, int C) {
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++) {
+            float *o = out + ((size_t)b * T + t) * C;
+            const float *e = wte + (size_t)ids[b * T + t] * C;
+            if (wpe) {
+                const float *p = wpe + (size_t)(pos0 + t) * C;
+                for (int i = 0; i < C; i++) o[i] = e[i] + p[i];
+            } else {
+                memcpy(o, e, (size_t)C * sizeof(float));
+            }
+        }
+}
+
+void sk_embedding_backward(float *dwte, float *dwpe, const float *dout, const int32_t *ids,
+                           int pos0, int B, int T, int C) {
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++) {
+            const float *d = dout + ((size_t)b * T + t) * C;
+            if (dwte) {
+                float *g = dwte + (size_t)ids[b * T + t] * C;
+                for (int i = 0; i < C; i++) g[i] += d[i];
+            }
+            if (dwpe) {
+                float *g = dwpe + (size_t)(pos0 + t) * C;
+                for (int i = 0; i < C; i++) g[i] += d[i];
+            }
+        }
+}

@@ -1,0 +1,100 @@
+/* ops.h - forward/backward pairs for every layer the architectures are built from.
+ *
+ * Conventions (as in llm.c): every buffer is explicit and contiguous, shapes are
+ * given in the comments, backward functions ACCUMULATE (+=) into their gradient
+ * outputs so that several paths can feed one gradient; callers zero them first.
+ * A NULL gradient pointer means "not wanted": frozen weights get no weight gradient.
+ * `pool` may be NULL (serial). */
+#ifndef SK_OPS_H
+#define SK_OPS_H
+
+#include <stdbool.h>
+
+#include "sk_core.h"
+
+/* ---- linear (nn.Linear layout: W is [Out, In]) -----------------------------------
+ * out[N,Out] = inp[N,In] @ W[Out,In]^T + b[Out]          (accumulate: out += ... instead) */
+void sk_linear_forward(float *out, const float *inp, const float *W, const float *b, int N, int In,
+                       int Out, bool accumulate);
+/* dinp[N,In] += dout[N,Out] @ W[Out,In];  dW[Out,In] += dout^T @ inp;  db[Out] += sum_n dout */
+void sk_linear_backward(float *dinp, float *dW, float *db, const float *dout, const float *inp,
+                        const float *W, int N, int In, int Out);
+
+/* A low-rank delta on a linear map (LoRA): out += scale * (inp @ A^T) @ B^T,
+ * A [r, In], B [Out, r] as PEFT stores lora_A / lora_B. */
+typedef struct SkLowRank {
+    int r;
+    float scale;
+    const float *A, *B;
+    float *dA, *dB; /* NULL when not trained */
+    float *u;       /* [N, r] saved by forward for backward (caller-provided) */
+    float *du;      /* [N, r] scratch for backward */
+} SkLowRank;
+/* out[N,Out] += scale * u @ B^T, u[N,r] = inp @ A^T */
+void sk_lowrank_forward(SkLowRank *lr, float *out, const float *inp, int N, int In, int Out);
+/* dB += scale dout^T u;  du = scale dout B;  dA += du^T inp;  dinp += du A */
+void sk_lowrank_backward(SkLowRank *lr, float *dinp, const float *dout, const float *inp, int N,
+                         int In, int Out);
+
+/* ---- layer norm over the last dimension C --------------------------------------
+ * out[N,C] = (inp - mean) * rstd * w + b;   saves mean[N], rstd[N] */
+void sk_layernorm_forward(SkPool *pool, float *out, float *mean, float *rstd, const float *inp,
+                          const float *w, const float *b, int N, int C, float eps);
+/* dinp[N,C] += ...;  dw[C] += sum dout*xhat;  db[C] += sum dout   (dw/db may be NULL) */
+void sk_layernorm_backward(SkPool *pool, float *dinp, float *dw, float *db, const float *dout,
+                           const float *inp, const float *w, const float *mean, const float *rstd,
+                           int N, int C);
+
+/* ---- activations ---------------------------------------------------------------- */
+typedef enum { SK_ACT_GELU_TANH, SK_ACT_GELU_ERF, SK_ACT_RELU } SkActivation;
+/* out[n] = act(inp[n]) */
+void sk_activation_forward(SkPool *pool, SkActivation act, float *out, const float *inp, size_t n);
+/* dinp[n] += act'(inp[n]) * dout[n] */
+void sk_activation_backward(SkPool *pool, SkActivation act, float *dinp, const float *inp,
+                            const float *dout, size_t n);
+
+/* ---- causal self-attention with optional prefix key/value columns -------------
+ * Key positions: P prefix columns (always visible: their mask is all ones), then the
+ * T input positions, causal. Query heads H share key/value heads Hkv (H % Hkv == 0).
+ *   q    [B, T, H*dh]    with row stride q_rs (so q can live inside a fused qkv row)
+ *   k, v [B, S, Hkv*dh]  S = P + T, contiguous
+ *   mask [B, T]          1 = real token, 0 = padding key (NULL = all real)
+ *   att  [B, H, T, S]    softmax probabilities, saved for backward
+ *   out  [B, T, H*dh]
+ * A query row that sees no key at all (possible only with a padding mask on the
+ * first token and no prefix) outputs zeros. */
+typedef struct SkAttnShape {
+    int B, T, P, H, Hkv, dh;
+} SkAttnShape;
+void sk_attention_forward(SkPool *pool, const SkAttnShape *s, float *out, float *att,
+                          const float *q, int q_rs, const float *k, const float *v,
+                          const float *mask);
+/* dq [B,T,H*dh] (row stride dq_rs) += ..., dk, dv [B,S,Hkv*dh] += ...;
+ * datt [B,H,T,S] is scratch. */
+void sk_attention_backward(SkPool *pool, const SkAttnShape *s, float *dq, int dq_rs, float *dk,
+                           float *dv, float *datt, const float *dout, const float *att,
+                           const float *q, int q_rs, const float *k, const float *v);
+
+/* ---- embeddings -------------------------------------------------------------------
+ * out[b, t] = wte[ids[b,t]] + wpe[pos0 + t]   (wpe may be NULL: no learned positions)
+ * out is [B, T, C] with row stride C per token; B rows of T tokens each. */
+void sk_embedding_forward(float *out, const int32_t *ids, const float *wte, const float *wpe,
+                          int pos0, int B, int T, int C);
+/* dwte[ids] += dout; dwpe[pos0 + t] += sum_b dout   (either may be NULL) */
+void sk_embedding_backward(float *dwte, float *dwpe, const float *dout, const int32_t *ids,
+                           int pos0, int B, int T, int C);
+
+/* ---- residual --------------------------------------------------------------------- */
+/* out[n] = a[n] + b[n] */
+void sk_add(float *out, const float *a, const float *b, size_t n);
+/* out[n] += a[n] */
+void sk_add_inplace(float *out, const float *a, size_t n);
+
+/* ---- softmax cross-entropy ----------------------------------------------------------
+ * logits [N, V], targets [N] (negative = ignored). Returns the summed loss over
+ * counted rows and writes their count; if dlogits is non-NULL writes (not adds)
+ * dlogits[N,V] = (softmax - onehot) * dscale (zero for ignored rows). */
+double sk_cross_entropy(SkPool *pool, const float *logits, const int32_t *targets, int N, int V,
+                        float *dlogits, float dscale, int *counted);
+
+#endif

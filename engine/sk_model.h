@@ -1,0 +1,126 @@
+/* sk_model.h - loading a transformer and running it forward and backward.
+ *
+ * The model is frozen unless a client marks weights trainable. Parameter-efficient
+ * methods plug in through SkHooks without touching architecture code:
+ *   - embeddings prepended to the input (prompt tuning, SK-Tuning for prompt),
+ *   - extra key/value columns per layer (prefix tuning, SK-Tuning for prefix),
+ *   - low-rank deltas on the projections (LoRA),
+ * and backward delivers gradients to each of them. Backward always forms the
+ * activation gradients, and weight gradients only for weights marked trainable. */
+#ifndef SK_MODEL_H
+#define SK_MODEL_H
+
+#include "ops/ops.h"
+#include "sk_core.h"
+
+typedef struct SkModelConfig {
+    char arch[32];        /* "gpt2" */
+    int n_layer;
+    int d_model;
+    int n_head;
+    int n_kv_head;
+    int head_dim;
+    int d_ff;
+    int vocab_size;
+    int max_seq;          /* learned positions (GPT-2 n_positions) */
+    float norm_eps;
+    SkActivation activation;
+    bool tie_embeddings;
+    char dtype[8];        /* dtype the weights were stored in: F32, F16, BF16 */
+    int64_t n_params;     /* unique parameters (tied embeddings counted once) */
+} SkModelConfig;
+
+typedef struct SkParam {
+    char name[96];        /* Hugging Face name without the transformer./model. prefix */
+    float *w;
+    float *g;             /* gradient, NULL while frozen */
+    int ndim;
+    int64_t shape[4];
+    size_t numel;
+} SkParam;
+
+typedef struct SkModel SkModel;
+
+/* Loads a Hugging Face model directory (config.json + safetensors). */
+int sk_model_load(const char *dir, SkModel **out, SkError *err);
+/* A model with random weights (N(0, 0.02) as GPT-2 initialises), for benchmarks and tests. */
+int sk_model_new_random(const SkModelConfig *cfg, uint64_t seed, SkModel **out, SkError *err);
+void sk_model_free(SkModel *m);
+
+const SkModelConfig *sk_model_config(const SkModel *m);
+const char *sk_model_dir(const SkModel *m); /* "" for a random model */
+SkPool *sk_model_pool(SkModel *m);
+int sk_model_params(SkModel *m, SkParam **params); /* returns the count */
+SkParam *sk_model_param(SkModel *m, const char *name);
+/* Marks every parameter whose name starts with prefix (NULL or "" = all) trainable
+ * or frozen; allocates or frees its gradient. */
+int sk_model_set_trainable(SkModel *m, const char *prefix, bool trainable, SkError *err);
+void sk_model_zero_grad(SkModel *m);
+
+/* ---- a batch and the PEFT hooks -------------------------------------------------- */
+
+typedef struct SkBatch {
+    int B, T;             /* rows, input tokens per row (right-padded) */
+    const int32_t *ids;   /* [B, T] */
+    const float *mask;    /* [B, T] 1 = real token, 0 = padding; NULL = all real */
+} SkBatch;
+
+/* Which linear maps of a block a low-rank delta can sit on. GPT-2: c_attn (fused
+ * q,k,v), attn.c_proj, mlp.c_fc, mlp.c_proj. */
+typedef enum { SK_PROJ_QKV, SK_PROJ_ATTN_OUT, SK_PROJ_FC, SK_PROJ_MLP_OUT, SK_PROJ_COUNT } SkProj;
+
+typedef struct SkHooks {
+    /* Rows prepended to the input embeddings, shared by every batch row. They take
+     * positions pos_offset..pos_offset+n_embed-1; input tokens follow. */
+    int n_embed;
+    const float *embed;    /* [n_embed, d_model] */
+    float *d_embed;        /* [n_embed, d_model] += gradient, or NULL */
+    /* Key/value columns placed before every layer's keys/values, visible to all
+     * queries, shared by every batch row. Already in the layer's key space (the
+     * method decides how they are made: learned, or projected from states). */
+    int n_prefix;
+    float *const *prefix_k; /* [n_layer] -> [n_prefix, n_kv_head*head_dim] */
+    float *const *prefix_v;
+    float *const *d_prefix_k; /* += gradient (summed over the batch), or NULL */
+    float *const *d_prefix_v;
+    /* Position of the first (prepended or input) row: prefix methods shift the
+     * input to positions n_prefix.., as Hugging Face does with past key/values. */
+    int pos_offset;
+    /* Low-rank deltas: lora[layer * SK_PROJ_COUNT + proj], NULL entries skipped. */
+    SkLowRank *const *lora;
+} SkHooks;
+
+/* Activations for one batch shape, allocated once and reused every step. */
+typedef struct SkActsShape {
+    int B, T;      /* maxima; a smaller batch fits */
+    int n_embed;
+    int n_prefix;
+    int lora_rank; /* largest rank of any delta (0 = none) */
+} SkActsShape;
+
+typedef struct SkActs SkActs;
+int sk_acts_new(SkModel *m, const SkActsShape *shape, SkActs **out, SkError *err);
+void sk_acts_free(SkActs *a);
+
+/* Runs the blocks. The final hidden states (after the last norm) are
+ * [B, n_embed + T, d_model], prepended rows first. */
+int sk_model_forward(SkModel *m, SkActs *a, const SkBatch *batch, const SkHooks *hooks,
+                     SkError *err);
+const float *sk_acts_hidden(const SkActs *a);
+/* Given d_hidden [B, n_embed + T, d_model], accumulates gradients into trainable
+ * weights and the hooks. Afterwards sk_acts_d_input gives the gradient w.r.t. the
+ * summed input embeddings [B, n_embed + T, d_model] (token + position). */
+int sk_model_backward(SkModel *m, SkActs *a, const SkBatch *batch, const SkHooks *hooks,
+                      const float *d_hidden, SkError *err);
+const float *sk_acts_d_input(const SkActs *a);
+
+/* The language-model head on n rows of final hidden states: logits[n, vocab]. */
+void sk_model_lm_logits(SkModel *m, const float *hidden, int n, float *logits);
+/* d_hidden[n, d] += dlogits @ W; the head weight's gradient if it is trainable. */
+void sk_model_lm_backward(SkModel *m, const float *hidden, const float *dlogits, int n,
+                          float *d_hidden);
+
+/* FLOPs of one forward pass of the blocks over B x T tokens (matmuls + attention). */
+double sk_model_forward_flops(const SkModel *m, int B, int T, bool with_lm_head);
+
+#endif

@@ -1,0 +1,39 @@
+/* sk_tokenizer.h - Hugging Face tokenizers: byte-level BPE (GPT-2 family) read from
+ * tokenizer.json or vocab.json + merges.txt. Encoding matches
+ * tokenizer(text).input_ids; decoding reproduces the original bytes. */
+#ifndef SK_TOKENIZER_H
+#define SK_TOKENIZER_H
+
+#include "sk_core.h"
+
+typedef struct SkTokenizer SkTokenizer;
+
+typedef struct SkIds {
+    int32_t *ids;
+    int n, cap;
+} SkIds;
+
+int sk_ids_push(SkIds *v, int32_t id);
+void sk_ids_free(SkIds *v);
+
+/* Loads DIR/tokenizer.json, else DIR/vocab.json + DIR/merges.txt. */
+int sk_tokenizer_load(const char *dir, SkTokenizer **out, SkError *err);
+void sk_tokenizer_free(SkTokenizer *t);
+
+/* Appends the ids of text[0..len) to out. add_special: the special tokens the
+ * tokenizer's post-processor adds (BOS/EOS), as Hugging Face does by default. */
+int sk_tokenizer_encode(SkTokenizer *t, const char *text, size_t len, bool add_special,
+                        SkIds *out, SkError *err);
+/* The exact bytes of ids (malloc'ed, NUL-terminated). */
+int sk_tokenizer_decode(const SkTokenizer *t, const int32_t *ids, int n, char **out, size_t *len,
+                        SkError *err);
+/* Bytes of one token, as it appears in decoded text; returns the byte count or -1. */
+int sk_tokenizer_token_bytes(const SkTokenizer *t, int32_t id, char *buf, size_t cap);
+int sk_tokenizer_vocab_size(const SkTokenizer *t); /* 1 + the largest id */
+bool sk_tokenizer_is_special(const SkTokenizer *t, int32_t id);
+int32_t sk_tokenizer_bos(const SkTokenizer *t); /* -1 when none */
+int32_t sk_tokenizer_eos(const SkTokenizer *t);
+const char *sk_tokenizer_kind(const SkTokenizer *t); /* e.g. "byte-level BPE (tokenizer.json)" */
+const char *sk_tokenizer_piece(const SkTokenizer *t, int32_t id); /* vocabulary string */
+
+#endif

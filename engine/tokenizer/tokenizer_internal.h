@@ -1,0 +1,62 @@
+/* tokenizer_internal.h - pieces shared by the tokenizer's files. */
+#ifndef SK_TOKENIZER_INTERNAL_H
+#define SK_TOKENIZER_INTERNAL_H
+
+#include <pthread.h>
+
+#include "sk_tokenizer.h"
+#include "tokenizer/unicode.h"
+
+/* Open-addressing hash map from byte strings to int32 values. */
+typedef struct SkStrMap {
+    char **keys;
+    uint32_t *key_len;
+    int32_t *vals;
+    size_t cap, count;
+} SkStrMap;
+int sk_strmap_put(SkStrMap *m, const char *key, size_t len, int32_t val); /* 0, or -1 OOM */
+bool sk_strmap_get(const SkStrMap *m, const char *key, size_t len, int32_t *val);
+void sk_strmap_free(SkStrMap *m);
+
+/* BPE merges: (left id, right id) -> (rank, merged id). */
+typedef struct SkPairMap {
+    uint64_t *keys; /* (left << 32 | right) + 1; 0 = empty */
+    int32_t *rank, *merged;
+    size_t cap, count;
+} SkPairMap;
+
+typedef struct SkAddedToken {
+    char *content;
+    size_t len;
+    int32_t id;
+    bool special;
+} SkAddedToken;
+
+struct SkTokenizer {
+    char kind[64];
+    int vocab_size;
+    char **pieces;          /* [vocab_size] vocabulary strings (byte-level alphabet) */
+    SkStrMap vocab;         /* piece -> id */
+    SkPairMap merges;
+    int32_t byte_id[256];   /* the token of each single byte */
+    uint8_t char_byte[324]; /* byte-level alphabet code point -> byte (cp < 324) */
+    SkAddedToken *added;
+    int n_added;
+    uint8_t added_first[256]; /* 1 if some added token starts with this byte */
+    int32_t bos, eos;
+    SkIds prefix, suffix;   /* what the post-processor adds around a sequence */
+    /* cache of pre-token -> ids; guarded because the UI and a worker may both encode */
+    pthread_mutex_t cache_mu;
+    SkStrMap cache;
+    SkIds cache_ids;        /* concatenated ids; cache values are offsets */
+};
+
+size_t sk_pretok_gpt2_next(const unsigned char *s, size_t len, size_t i);
+/* The byte-level alphabet (bytes_to_unicode of GPT-2): byte -> code point. */
+uint32_t sk_byte_to_char(uint8_t b);
+int sk_bpe_add_merge(SkTokenizer *t, const char *a, size_t alen, const char *b, size_t blen,
+                     int rank, SkError *err, const char *where);
+int sk_bpe_finish(SkTokenizer *t, SkError *err, const char *where);
+int sk_bpe_encode_word(SkTokenizer *t, const unsigned char *s, size_t len, SkIds *out);
+
+#endif
