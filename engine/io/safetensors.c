@@ -217,6 +217,10 @@ static int parse_header(SkStFile *f, const char *json, size_t json_len, const ch
                    path, name, (unsigned long long)b0, (unsigned long long)b1, buf_len);
             goto done;
         }
+        if (numel > UINT64_MAX / sk_dtype_size(t->dtype)) {
+            sk_err(err, "%s: tensor %s: shape overflows", path, name);
+            goto done;
+        }
         uint64_t want = numel * sk_dtype_size(t->dtype);
         if (b1 - b0 != want) {
             sk_err(err, "%s: tensor %s: %llu bytes for shape of %llu %s values (needs %llu)", path,

@@ -1,0 +1,192 @@
+/* test_tokenizer.c - GPT-2 byte-level BPE against golden vectors from the npm
+ * gpt-3-encoder package (tests/reference/gen_tokenizer_golden.js), exact decode
+ * round trips, special tokens, the three file layouts, and bad tokenizer files. */
+#include <cJSON.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sk_io.h"
+#include "sk_tokenizer.h"
+#include "testutil.h"
+
+static const char *fixtures;
+
+static SkTokenizer *load(const char *sub) {
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/%s", fixtures, sub);
+    SkTokenizer *t;
+    SkError err;
+    REQUIRE(sk_tokenizer_load(dir, &t, &err) == 0, "%s: %s", dir, err.msg);
+    return t;
+}
+
+static bool roundtrip(SkTokenizer *t, const char *text, size_t len, SkIds *ids) {
+    SkError err;
+    char *back;
+    size_t blen;
+    if (sk_tokenizer_decode(t, ids->ids, ids->n, &back, &blen, &err) != 0) return false;
+    bool ok = blen == len && memcmp(back, text, len) == 0;
+    free(back);
+    return ok;
+}
+
+static void test_golden(void) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tokenizer/gpt2_golden.json", fixtures);
+    cJSON *root;
+    SkError err;
+    REQUIRE(sk_json_load(path, &root, &err) == 0, "%s", err.msg);
+    SkTokenizer *t = load("gpt2-tokenizer");
+    CHECK(sk_tokenizer_vocab_size(t) == 50257, "vocab size %d", sk_tokenizer_vocab_size(t));
+    int n = 0, matched = 0, rt = 0, tokens = 0;
+    for (cJSON *e = root->child; e; e = e->next, n++) {
+        const char *text = cJSON_GetObjectItem(e, "text")->valuestring;
+        cJSON *want = cJSON_GetObjectItem(e, "ids");
+        SkIds ids = {0};
+        size_t len = strlen(text);
+        REQUIRE(sk_tokenizer_encode(t, text, len, true, &ids, &err) == 0, "%s", err.msg);
+        bool same = ids.n == cJSON_GetArraySize(want);
+        int i = 0;
+        for (cJSON *w = want->child; same && w; w = w->next, i++) same = ids.ids[i] == w->valueint;
+        if (same) matched++;
+        else {
+            printf("  mismatch on golden %d: \"%.60s\" (%d ids, want %d)\n", n, text, ids.n,
+                   cJSON_GetArraySize(want));
+        }
+        if (roundtrip(t, text, len, &ids)) rt++;
+        tokens += ids.n;
+        sk_ids_free(&ids);
+    }
+    printf("golden: %d/%d strings match gpt-3-encoder (%d tokens), %d/%d decode exactly\n",
+           matched, n, tokens, rt, n);
+    CHECK(n >= 200, "only %d golden strings", n);
+    CHECK(matched == n, "%d of %d golden strings differ", n - matched, n);
+    CHECK(rt == n, "%d of %d strings do not round-trip", n - rt, n);
+    cJSON_Delete(root);
+    sk_tokenizer_free(t);
+}
+
+static void expect_ids(SkTokenizer *t, const char *text, size_t len, const int32_t *want, int n) {
+    SkIds ids = {0};
+    SkError err;
+    REQUIRE(sk_tokenizer_encode(t, text, len, true, &ids, &err) == 0, "%s", err.msg);
+    bool same = ids.n == n;
+    for (int i = 0; same && i < n; i++) same = ids.ids[i] == want[i];
+    CHECK(same, "ids of \"%s\" differ (got %d ids)", text, ids.n);
+    CHECK(roundtrip(t, text, len, &ids), "\"%s\" does not round-trip", text);
+    sk_ids_free(&ids);
+}
+
+static void test_special_and_bytes(void) {
+    SkTokenizer *t = load("gpt2-tokenizer");
+    expect_ids(t, "Hello world", 11, (int32_t[]){15496, 995}, 2);
+    /* <|endoftext|> is split out before pre-tokenization, as HF tokenizers do */
+    expect_ids(t, "a<|endoftext|>b", 15, (int32_t[]){64, 50256, 65}, 3);
+    expect_ids(t, "<|endoftext|>", 13, (int32_t[]){50256}, 1);
+    CHECK(sk_tokenizer_is_special(t, 50256) && !sk_tokenizer_is_special(t, 64), "special flags");
+    CHECK(sk_tokenizer_bos(t) == 50256 && sk_tokenizer_eos(t) == 50256, "bos/eos");
+    /* bytes that are not UTF-8 still round-trip exactly */
+    const char raw[] = "\xff\xfe abc \xc3 \xe2\x82 z\x80";
+    SkIds ids = {0};
+    SkError err;
+    REQUIRE(sk_tokenizer_encode(t, raw, sizeof raw - 1, true, &ids, &err) == 0, "%s", err.msg);
+    CHECK(roundtrip(t, raw, sizeof raw - 1, &ids), "invalid UTF-8 does not round-trip");
+    sk_ids_free(&ids);
+    /* NUL bytes inside text */
+    const char nul[] = "a\0b";
+    REQUIRE(sk_tokenizer_encode(t, nul, 3, true, &ids, &err) == 0, "%s", err.msg);
+    CHECK(roundtrip(t, nul, 3, &ids), "NUL does not round-trip");
+    sk_ids_free(&ids);
+    char piece[16];
+    CHECK(sk_tokenizer_token_bytes(t, 995, piece, sizeof piece) == 6 && !memcmp(piece, " world", 6),
+          "token 995 is \" world\"");
+    sk_tokenizer_free(t);
+}
+
+/* The same small vocabulary in three layouts must tokenize identically. */
+static void test_layouts(void) {
+    SkTokenizer *a = load("models/gpt2-tiny-f32"), *b = load("models/gpt2-tiny-bf16"),
+                *c = load("models/gpt2-tiny-sharded");
+    CHECK(strstr(sk_tokenizer_kind(a), "tokenizer.json") && strstr(sk_tokenizer_kind(c), "merges.txt"),
+          "kinds: %s / %s", sk_tokenizer_kind(a), sk_tokenizer_kind(c));
+    const char *texts[] = {"The quick brown fox jumps over the lazy dog.", "  indented\n\tcode();",
+                           "naïve café 😀 1234", "<|endoftext|>between<|endoftext|>", "the the the"};
+    for (int i = 0; i < 5; i++) {
+        SkIds x = {0}, y = {0}, z = {0};
+        SkError err;
+        size_t len = strlen(texts[i]);
+        REQUIRE(sk_tokenizer_encode(a, texts[i], len, true, &x, &err) == 0, "%s", err.msg);
+        REQUIRE(sk_tokenizer_encode(b, texts[i], len, true, &y, &err) == 0, "%s", err.msg);
+        REQUIRE(sk_tokenizer_encode(c, texts[i], len, true, &z, &err) == 0, "%s", err.msg);
+        bool same = x.n == y.n && x.n == z.n;
+        for (int k = 0; same && k < x.n; k++) same = x.ids[k] == y.ids[k] && x.ids[k] == z.ids[k];
+        CHECK(same, "layouts disagree on \"%s\"", texts[i]);
+        CHECK(roundtrip(a, texts[i], len, &x), "small vocab round trip \"%s\"", texts[i]);
+        sk_ids_free(&x), sk_ids_free(&y), sk_ids_free(&z);
+    }
+    SkIds x = {0};
+    SkError err;
+    sk_tokenizer_encode(a, " the", 4, true, &x, &err);
+    CHECK(x.n == 1, "\" the\" should be one token in the small vocabulary (got %d)", x.n);
+    sk_ids_free(&x);
+    sk_tokenizer_free(a), sk_tokenizer_free(b), sk_tokenizer_free(c);
+}
+
+static void write_text(const char *path, const char *text) {
+    FILE *f = fopen(path, "w");
+    REQUIRE(f, "cannot write %s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+static void expect_load_error(const char *dir, const char *needle) {
+    SkTokenizer *t;
+    SkError err;
+    int rc = sk_tokenizer_load(dir, &t, &err);
+    CHECK(rc != 0, "bad tokenizer in %s was accepted", dir);
+    if (rc == 0) sk_tokenizer_free(t);
+    else {
+        CHECK(strstr(err.msg, needle) != NULL, "error \"%s\" does not mention \"%s\"", err.msg, needle);
+        printf("  rejected: %s\n", err.msg);
+    }
+}
+
+static void test_bad_files(void) {
+    char dir[] = "/tmp/sktune-tok-XXXXXX", path[1024];
+    REQUIRE(mkdtemp(dir), "mkdtemp");
+    expect_load_error(dir, "no tokenizer.json");
+    snprintf(path, sizeof path, "%s/vocab.json", dir);
+    write_text(path, "{\"a\": 0, \"b\": 1}");
+    expect_load_error(dir, "merges.txt is missing");
+    snprintf(path, sizeof path, "%s/merges.txt", dir);
+    write_text(path, "#version: 0.2\na c\n");
+    expect_load_error(dir, "\"c\" is not in the vocabulary");
+    write_text(path, "#version: 0.2\nab\n");
+    expect_load_error(dir, "line 2");
+    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
+    write_text(path, "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": [");
+    expect_load_error(dir, "malformed JSON");
+    write_text(path, "{\"model\": {\"type\": \"Unigram\"}}");
+    expect_load_error(dir, "Unigram");
+    write_text(path, "{\"pre_tokenizer\": {\"type\": \"ByteLevel\"}, \"model\": {\"type\": \"BPE\", "
+                     "\"vocab\": {\"a\": 0, \"b\": 1}, \"merges\": [\"a b\"]}}");
+    expect_load_error(dir, "\"ab\" is not in the vocabulary");
+    write_text(path, "{\"pre_tokenizer\": {\"type\": \"ByteLevel\"}, \"model\": {\"type\": \"BPE\", "
+                     "\"vocab\": {\"a\": 0, \"b\": \"x\"}, \"merges\": []}}");
+    expect_load_error(dir, "no valid id");
+    unlink(path);
+    snprintf(path, sizeof path, "%s/vocab.json", dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/merges.txt", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
+int main(int argc, char **argv) {
+    fixtures = argc > 1 ? argv[1] : "tests/fixtures";
+    test_golden();
+    test_special_and_bytes();
+    test_layouts();
+    test_bad_files();
+    return tu_finish("test_tokenizer");
+}
