@@ -83,7 +83,7 @@ static int arg_int(int argc, char **argv, const char *name, int def) {
 
 int cli_bench(int argc, char **argv) {
     static const char *const known[] = {"--batch", "--seq", "--steps", "--layers", "--d",
-                                        "--heads", "--vocab", "--threads", NULL};
+                                        "--heads", "--vocab", "--threads", "--pass", NULL};
     int rc = cli_check_options(argc, argv, known, 0);
     if (rc) return rc;
     int B = arg_int(argc, argv, "--batch", 8), T = arg_int(argc, argv, "--seq", 128);
@@ -152,7 +152,10 @@ int cli_bench(int argc, char **argv) {
         {"forward + backward, frozen (PEFT)", true, false, 2 * F},
         {"forward + backward, all weights", true, true, 3 * F},
     };
+    const char *only = cli_option(argc, argv, "--pass"); /* forward | frozen | full */
+    static const char *keys[] = {"forward", "frozen", "full"};
     for (int p = 0; p < 3; p++) {
+        if (only && strcmp(only, keys[p]) != 0) continue;
         if (passes[p].full) sk_model_set_trainable(s.m, NULL, true, &err);
         sk_model_zero_grad(s.m);
         double sec = time_steps(&s, passes[p].backward, steps, &err);

@@ -12,7 +12,7 @@ static const char USAGE[] =
     "  sktune run SCRIPT.lua [ARGS...]     run a Lua experiment script (module `sk`)\n"
     "  sktune info --model DIR             architecture, sizes, parameters, dtype, tokenizer\n"
     "  sktune tokenize --model DIR [TEXT]  token ids and pieces of TEXT (or stdin)\n"
-    "  sktune bench [--batch B] [--seq T] [--steps N] [--threads N]\n"
+    "  sktune bench [--batch B] [--seq T] [--steps N] [--threads N] [--pass forward|frozen|full]\n"
     "                                      speed of forward/backward at GPT-2-small shape\n"
     "  sktune --help | --version\n"
     "\n"

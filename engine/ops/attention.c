@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "ops/fastmath.h"
 #include "ops/ops.h"
 
 typedef struct {
@@ -43,6 +44,7 @@ static void attn_fwd_task(void *vctx, int task) {
                 }
                 const float *kj = kb + (size_t)j * kv_rs;
                 float dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
                 for (int i = 0; i < dh; i++) dot += qt[i] * kj[i];
                 a[j] = dot * scale;
                 if (a[j] > mx) mx = a[j];
@@ -53,8 +55,9 @@ static void attn_fwd_task(void *vctx, int task) {
                 continue;
             }
             float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
             for (int j = 0; j < S; j++) {
-                a[j] = a[j] == -INFINITY ? 0.0f : expf(a[j] - mx);
+                a[j] = a[j] == -INFINITY ? 0.0f : sk_expf(a[j] - mx);
                 sum += a[j];
             }
             float inv = 1.0f / sum;
@@ -101,6 +104,7 @@ static void attn_bwd_task(void *vctx, int task) {
                 const float *vj = vb + (size_t)j * kv_rs;
                 float *dvj = dvb + (size_t)j * kv_rs;
                 float d = 0.0f;
+#pragma omp simd reduction(+ : d)
                 for (int i = 0; i < dh; i++) {
                     d += dot_[i] * vj[i];
                     dvj[i] += a[j] * dot_[i];

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include "ops/fastmath.h"
 #include "ops/ops.h"
 
 #define ROWS_PER_TASK 8
@@ -31,12 +32,21 @@ static void ce_task(void *vctx, int task) {
         }
         float mx = z[0];
         for (int v = 1; v < c->V; v++) mx = z[v] > mx ? z[v] : mx;
+        /* one exp per logit: kept in dz (when wanted) and normalised afterwards */
         double sum = 0.0;
-        for (int v = 0; v < c->V; v++) sum += exp((double)(z[v] - mx));
+        if (dz) {
+            for (int v = 0; v < c->V; v++) {
+                dz[v] = sk_expf(z[v] - mx);
+                sum += dz[v];
+            }
+        } else {
+            for (int v = 0; v < c->V; v++) sum += sk_expf(z[v] - mx);
+        }
         double lse = log(sum) + mx;
         c->row_loss[n] = lse - z[y];
         if (dz) {
-            for (int v = 0; v < c->V; v++) dz[v] = (float)(exp((double)z[v] - lse)) * c->dscale;
+            float k = (float)(c->dscale / sum);
+            for (int v = 0; v < c->V; v++) dz[v] *= k;
             dz[y] -= c->dscale;
         }
     }

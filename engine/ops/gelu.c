@@ -2,6 +2,7 @@
  * ReLU), in parallel chunks. */
 #include <math.h>
 
+#include "ops/fastmath.h"
 #include "ops/ops.h"
 
 #define CHUNK 16384
@@ -21,9 +22,10 @@ static void act_fwd_task(void *vctx, int task) {
     float *y = c->out;
     switch (c->act) {
     case SK_ACT_GELU_TANH:
+#pragma omp simd
         for (size_t i = i0; i < i1; i++) {
             float v = x[i];
-            y[i] = 0.5f * v * (1.0f + tanhf(GELU_K * (v + 0.044715f * v * v * v)));
+            y[i] = 0.5f * v * (1.0f + sk_tanhf(GELU_K * (v + 0.044715f * v * v * v)));
         }
         break;
     case SK_ACT_GELU_ERF:
@@ -42,10 +44,11 @@ static void act_bwd_task(void *vctx, int task) {
     float *dx = c->out;
     switch (c->act) {
     case SK_ACT_GELU_TANH:
+#pragma omp simd
         for (size_t i = i0; i < i1; i++) {
             float v = x[i];
             float u = GELU_K * (v + 0.044715f * v * v * v);
-            float t = tanhf(u);
+            float t = sk_tanhf(u);
             float du = GELU_K * (1.0f + 3.0f * 0.044715f * v * v);
             dx[i] += dy[i] * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * du);
         }

@@ -6,6 +6,7 @@
  * random w, runs backward with d(output) = w, and compares the analytic gradient
  * with central differences (L(x+h) - L(x-h)) / 2h on sampled entries. The reported
  * error is ||numeric - analytic|| / ||analytic|| over the samples. */
+#include "ops/fastmath.h"
 #include "ops/ops.h"
 #include "sk_model.h"
 #include "testutil.h"
@@ -355,10 +356,31 @@ static void test_model_hooks(void) {
     sk_model_free(c.m);
 }
 
+/* The vectorizable exp/tanh used by GELU, softmax and cross-entropy stay within a few
+ * float ulps of libm over the whole range they are used on. */
+static void test_fastmath(void) {
+    double worst_exp = 0, worst_tanh = 0;
+    for (float x = -87.0f; x <= 88.0f; x += 0.0137f) {
+        double e = fabs((double)sk_expf(x) - exp((double)x)) / exp((double)x);
+        if (e > worst_exp) worst_exp = e;
+    }
+    for (float x = -20.0f; x <= 20.0f; x += 0.00071f) {
+        double e = fabs((double)sk_tanhf(x) - tanh((double)x));
+        if (e > worst_tanh) worst_tanh = e;
+    }
+    printf("  %-40s max rel err %.2e\n", "fast exp on [-87, 88]", worst_exp);
+    printf("  %-40s max abs err %.2e\n", "fast tanh on [-20, 20]", worst_tanh);
+    CHECK(worst_exp < 5e-7, "fast exp rel err %.3g", worst_exp);
+    CHECK(worst_tanh < 1e-6, "fast tanh abs err %.3g", worst_tanh);
+    CHECK(sk_expf(-1000.0f) < 1e-37f && sk_expf(1000.0f) > 1e38f && sk_tanhf(50.0f) == 1.0f &&
+              sk_tanhf(-50.0f) == -1.0f, "fast exp/tanh saturate");
+}
+
 int main(void) {
     sk_rng_seed(&rng, 2024);
     SkPool *pool = sk_pool_new(2);
     printf("ops:\n");
+    test_fastmath();
     test_linear(false);
     test_linear(true);
     test_layernorm(pool);

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# test_cli.sh - the sktune command line: exit codes, output, and bad inputs.
+# usage: test_cli.sh SKTUNE FIXTURES_DIR
+set -u
+SK="$1"
+FIX="$2"
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+checks=0
+failures=0
+
+# expect CODE NEEDLE -- command...: runs it, checks the exit code and that
+# stdout+stderr contain NEEDLE
+expect() {
+  local code="$1" needle="$2"
+  shift 3
+  local out rc
+  out=$("$@" 2>&1 </dev/null)
+  rc=$?
+  checks=$((checks + 1))
+  if [ "$rc" != "$code" ] || ! grep -qF -- "$needle" <<<"$out"; then
+    failures=$((failures + 1))
+    echo "FAIL: $* -> exit $rc (want $code), output lacks '$needle':"
+    echo "$out" | head -5 | sed 's/^/    /'
+  fi
+}
+
+expect 0 "usage:" -- "$SK" --help
+expect 0 "sktune 0." -- "$SK" --version
+expect 2 "usage:" -- "$SK"
+expect 2 "unknown command" -- "$SK" frobnicate
+expect 2 "--model DIR is required" -- "$SK" info
+expect 2 "unknown option" -- "$SK" info --modle x
+expect 2 "needs a value" -- "$SK" info --model
+expect 0 "parameters   43904" -- "$SK" info --model "$FIX/models/gpt2-tiny-f32"
+expect 0 "dtype        BF16" -- "$SK" info --model "$FIX/models/gpt2-tiny-bf16"
+expect 0 "vocab.json + merges.txt" -- "$SK" info --model "$FIX/models/gpt2-tiny-sharded"
+expect 1 "gpt2-tokenizer/config.json: No such file" -- "$SK" info --model "$FIX/gpt2-tokenizer"
+expect 1 "config.json" -- "$SK" info --model "$TMP/none"
+expect 0 "2 tokens: 15496 995" -- "$SK" tokenize --model "$FIX/gpt2-tokenizer" "Hello world"
+expect 0 '" world"' -- "$SK" tokenize --model "$FIX/gpt2-tokenizer" "Hello world"
+expect 0 "(special)" -- "$SK" tokenize --model "$FIX/gpt2-tokenizer" "<|endoftext|>"
+out=$(printf 'Hello world' | "$SK" tokenize --model "$FIX/gpt2-tokenizer")
+checks=$((checks + 1))
+grep -qF "2 tokens: 15496 995" <<<"$out" || { failures=$((failures + 1)); echo "FAIL: tokenize from stdin"; }
+expect 1 "no tokenizer.json" -- "$SK" tokenize --model "$TMP" "x"
+
+# a truncated checkpoint is a clear error naming the file, never a crash
+mkdir -p "$TMP/cut"
+cp "$FIX/models/gpt2-tiny-f32/config.json" "$TMP/cut/"
+head -c 20000 "$FIX/models/gpt2-tiny-f32/model.safetensors" >"$TMP/cut/model.safetensors"
+expect 1 "cut/model.safetensors" -- "$SK" info --model "$TMP/cut"
+printf '\x00\x00\x00\x00\x00\x00\x10\x00{}' >"$TMP/cut/model.safetensors"
+expect 1 "runs past the end" -- "$SK" info --model "$TMP/cut"
+printf '{"model_type": "gpt2", "n_embd": 32' >"$TMP/cut/config.json"
+expect 1 "config.json: malformed JSON" -- "$SK" info --model "$TMP/cut"
+
+# sktune run
+expect 2 "usage: sktune run" -- "$SK" run
+expect 1 "nope.lua" -- "$SK" run "$TMP/nope.lua"
+printf 'print("args:", arg[0] ~= nil, arg[1], arg[2], select("#", ...))\n' >"$TMP/args.lua"
+expect 0 "args:	true	x	y z	2" -- "$SK" run "$TMP/args.lua" x "y z"
+printf 'error("boom from script")\n' >"$TMP/err.lua"
+expect 1 "boom from script" -- "$SK" run "$TMP/err.lua"
+printf 'local m = sk.load_model("%s/models/gpt2-tiny-f32")\nprint("decoded:", m.tokenizer:decode(m.tokenizer:encode("hi there")))\n' "$FIX" >"$TMP/ok.lua"
+expect 0 "decoded:	hi there" -- "$SK" run "$TMP/ok.lua"
+printf 'sk.load_model("%s/cut")\n' "$TMP" >"$TMP/bad.lua"
+expect 1 "config.json: malformed JSON" -- "$SK" run "$TMP/bad.lua"
+printf 'this is not lua\n' >"$TMP/syntax.lua"
+expect 1 "syntax.lua:1" -- "$SK" run "$TMP/syntax.lua"
+
+echo "test_cli.sh: $checks checks, $failures failed"
+[ "$failures" = 0 ]

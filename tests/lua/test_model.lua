@@ -1,0 +1,95 @@
+-- test_model.lua - the Lua module `sk` against the PyTorch fixtures.
+-- Run: sktune run tests/lua/test_model.lua tests/fixtures
+local fixtures = assert(arg[1], "usage: sktune run test_model.lua FIXTURES_DIR")
+local checks, failures = 0, 0
+local function check(cond, msg)
+  checks = checks + 1
+  if not cond then
+    failures = failures + 1
+    print("FAIL " .. msg)
+  end
+end
+
+local function errors_with(fn, needle, label)
+  local ok, err = pcall(fn)
+  check(not ok, label .. ": no error raised")
+  if not ok then
+    check(tostring(err):find(needle, 1, true) ~= nil,
+          label .. ": error '" .. tostring(err) .. "' lacks '" .. needle .. "'")
+  end
+end
+
+check(require("sk") == sk, "require 'sk' returns the global sk")
+check(type(sk.version) == "string", "sk.version")
+
+local dir = fixtures .. "/models/gpt2-tiny-f32"
+local m = sk.load_model(dir)
+local c = m.config
+check(c.arch == "gpt2" and c.n_layer == 2 and c.d_model == 32 and c.n_head == 4, "config fields")
+check(c.n_kv_head == 4 and c.vocab_size == 512 and c.max_seq == 64, "config sizes")
+check(c.n_params == 43904, "n_params " .. tostring(c.n_params))
+
+-- logits and hidden states of row 1 of the fixture (no padding) against PyTorch
+local ids_t = sk.load_npy(dir .. "/ref/ids.npy")
+local T = ids_t:shape()[2]
+local ids = {}
+for t = 1, T do ids[t] = math.tointeger(ids_t:get(1, t)) end
+local function max_rel(a, ref, rows, cols)
+  local diff, scale = 0, 0
+  for i = 1, rows do
+    for j = 1, cols do
+      local r = ref:get(1, i, j)
+      diff = math.max(diff, math.abs(a:get(i, j) - r))
+      scale = math.max(scale, math.abs(r))
+    end
+  end
+  return diff / scale
+end
+local lg = m:logits(ids)
+local shp = lg:shape()
+check(shp[1] == T and shp[2] == 512, "logits shape")
+local e = max_rel(lg, sk.load_npy(dir .. "/ref/logits.npy"), T, 512)
+check(e < 1e-4, "logits rel err " .. e)
+local h = m:hidden(ids)
+e = max_rel(h, sk.load_npy(dir .. "/ref/hidden.npy"), T, 32)
+check(e < 1e-4, "hidden rel err " .. e)
+print(string.format("logits/hidden vs PyTorch: ok (rel err %.1e)", e))
+
+-- the bf16 checkpoint without the transformer. prefix
+local mb = sk.load_model(fixtures .. "/models/gpt2-tiny-bf16")
+check(mb.config.dtype == "BF16" and mb.config.d_ff == 80, "bf16 model config")
+
+-- tokenizer
+local tok = m.tokenizer
+local enc = tok:encode("The quick brown fox")
+check(#enc > 0 and tok:decode(enc) == "The quick brown fox", "encode/decode round trip")
+local with = tok:encode("a<|endoftext|>b")
+check(#with == 3 and with[2] == 511, "special token split out")
+check(#tok:encode("hi", {special = false}) == #tok:encode("hi"), "GPT-2 adds no BOS")
+check(tok:piece(with[2]) == "<|endoftext|>", "piece of a special token")
+check(tok.vocab_size == 512, "tokenizer vocab_size")
+local full = sk.load_model(fixtures .. "/models/gpt2-tiny-sharded")
+check(full.config.dtype == "F16", "sharded F16 model")
+
+-- tensors and npy
+local path = os.tmpname()
+lg:save_npy(path)
+local back = sk.load_npy(path)
+check(back:shape()[1] == T and back:get(3, 7) == lg:get(3, 7), "save_npy/load_npy round trip")
+os.remove(path)
+check(tostring(lg):find("sk.Tensor%[9, 512%]") ~= nil, "tostring " .. tostring(lg))
+
+-- errors a user can act on
+errors_with(function() sk.load_model("/nonexistent/model") end, "config.json", "missing model dir")
+errors_with(function() m:logits({1, 2, 99999}) end, "not an id", "token id out of range")
+errors_with(function() m:logits({}) end, "empty", "empty id list")
+local long = {}
+for i = 1, 65 do long[i] = 1 end
+errors_with(function() m:logits(long) end, "exceed", "too many tokens")
+errors_with(function() lg:get(0, 1) end, "outside", "tensor index out of range")
+errors_with(function() lg:get(1) end, "needs 2 indices", "tensor rank mismatch")
+errors_with(function() sk.load_npy("/nonexistent.npy") end, "nonexistent.npy", "missing npy")
+errors_with(function() tok:decode({100000}) end, "not an id", "decode bad id")
+
+print(string.format("test_model.lua: %d checks, %d failed", checks, failures))
+if failures > 0 then os.exit(1) end
