@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "cli.h"
+#include "progress.h"
 #include "sk_model.h"
 #include "sk_tokenizer.h"
 
@@ -16,7 +17,11 @@ int cli_info(int argc, char **argv) {
     }
     SkError err;
     SkModel *m;
-    if (sk_model_load(dir, &m, &err) != 0) {
+    Progress pr;
+    progress_init(&pr);
+    rc = sk_model_load_progress(dir, progress_update, &pr, &m, &err);
+    progress_done(&pr);
+    if (rc != 0) {
         fprintf(stderr, "sktune info: %s\n", err.msg);
         return 1;
     }

@@ -79,6 +79,11 @@ typedef struct SkTensor {
 int sk_tensor_alloc(SkTensor *t, int ndim, const int64_t *shape, SkError *err);
 void sk_tensor_free(SkTensor *t);
 
+/* ---- progress ------------------------------------------------------------------
+ * Long work (loading, tokenizing, training) reports progress through a callback the
+ * client supplies; the engine never draws anything itself. */
+typedef void (*SkProgressFn)(void *ctx, const char *what, double done, double total);
+
 /* ---- files ---------------------------------------------------------------------- */
 
 /* Reads a whole file into a NUL-terminated buffer (caller frees). */

@@ -43,6 +43,9 @@ typedef struct SkModel SkModel;
 
 /* Loads a Hugging Face model directory (config.json + safetensors). */
 int sk_model_load(const char *dir, SkModel **out, SkError *err);
+/* The same, reporting bytes of weights read so far through progress (may be NULL). */
+int sk_model_load_progress(const char *dir, SkProgressFn progress, void *ctx, SkModel **out,
+                           SkError *err);
 /* A model with random weights (N(0, 0.02) as GPT-2 initialises), for benchmarks and tests. */
 int sk_model_new_random(const SkModelConfig *cfg, uint64_t seed, SkModel **out, SkError *err);
 void sk_model_free(SkModel *m);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "lua/sk_lua.h"
+#include "progress.h"
 #include "sk_model.h"
 #include "sk_tokenizer.h"
 
@@ -49,7 +50,11 @@ int sk_lua_model_load(lua_State *L) {
     memset(u, 0, sizeof *u);
     luaL_setmetatable(L, MODEL_MT);
     SkError err;
-    if (sk_model_load(dir, &u->model, &err) != 0) return sk_lua_error(L, &err);
+    Progress pr;
+    progress_init(&pr);
+    int rc = sk_model_load_progress(dir, progress_update, &pr, &u->model, &err);
+    progress_done(&pr);
+    if (rc != 0) return sk_lua_error(L, &err);
     if (sk_tokenizer_load(dir, &u->tok, &err) != 0) u->tok = NULL;
     else if (sk_tokenizer_vocab_size(u->tok) > sk_model_config(u->model)->vocab_size)
         return luaL_error(L, "%s: tokenizer has %d tokens but config.json vocab_size is %d", dir,

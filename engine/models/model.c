@@ -92,6 +92,11 @@ static int load_param(SkModel *m, const SkCheckpoint *ck, SkParam *p, SkError *e
 }
 
 int sk_model_load(const char *dir, SkModel **out, SkError *err) {
+    return sk_model_load_progress(dir, NULL, NULL, out, err);
+}
+
+int sk_model_load_progress(const char *dir, SkProgressFn progress, void *ctx, SkModel **out,
+                           SkError *err) {
     SkModel *m = calloc(1, sizeof *m);
     if (!m) return sk_err(err, "out of memory");
     snprintf(m->dir, sizeof m->dir, "%s", dir);
@@ -99,8 +104,12 @@ int sk_model_load(const char *dir, SkModel **out, SkError *err) {
     if (sk_hfconfig_read(dir, &m->cfg, &m->arch, err) != 0) goto fail;
     if (model_alloc(m, err) != 0) goto fail;
     if (sk_ckpt_open(&ck, dir, err) != 0) goto fail;
-    for (int i = 0; i < m->n_params; i++)
+    double total = (double)m->cfg.n_params, done = 0;
+    for (int i = 0; i < m->n_params; i++) {
         if (load_param(m, &ck, &m->params[i], err) != 0) goto fail;
+        done += (double)m->params[i].numel;
+        if (progress) progress(ctx, "loading weights", done, total);
+    }
     sk_ckpt_close(&ck);
     if (m->arch->bind(m, err) != 0) goto fail;
     *out = m;
