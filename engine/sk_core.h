@@ -94,5 +94,7 @@ bool sk_file_exists(const char *path);
 /* dir + "/" + name into buf; error when it does not fit. */
 int sk_path_join(char *buf, size_t cap, const char *dir, const char *name, SkError *err);
 double sk_now_seconds(void);
+/* Creates a folder and its parents (like mkdir -p). */
+int sk_mkdir_p(const char *path, SkError *err);
 
 #endif

@@ -110,6 +110,9 @@ void sk_acts_free(SkActs *a);
 int sk_model_forward(SkModel *m, SkActs *a, const SkBatch *batch, const SkHooks *hooks,
                      SkError *err);
 const float *sk_acts_hidden(const SkActs *a);
+/* The residual stream at the input of block `layer` (0 = embedding output) of the last
+ * forward, [B, n_embed + T, d_model]; layer = n_layer gives the last block's output. */
+const float *sk_acts_block_input(const SkModel *m, const SkActs *a, int layer);
 /* Given d_hidden [B, n_embed + T, d_model], accumulates gradients into trainable
  * weights and the hooks. Afterwards sk_acts_d_input gives the gradient w.r.t. the
  * summed input embeddings [B, n_embed + T, d_model] (token + position). */
@@ -122,6 +125,18 @@ void sk_model_lm_logits(SkModel *m, const float *hidden, int n, float *logits);
 /* d_hidden[n, d] += dlogits @ W; the head weight's gradient if it is trainable. */
 void sk_model_lm_backward(SkModel *m, const float *hidden, const float *dlogits, int n,
                           float *d_hidden);
+
+/* ---- a block's own key/value projection, for prefixes made from hidden states --------
+ * SK-Tuning's prefix: K = Wk norm_l(g), V = Wv norm_l(g) with layer l's frozen norm
+ * and projections (rotary models also rotate K at positions 0..n-1).
+ *   g [n, d_model] -> k, v [n, n_kv_head*head_dim]
+ * scratch: sk_model_kv_scratch_floats(m, n) floats, kept from forward to backward. */
+size_t sk_model_kv_scratch_floats(const SkModel *m, int n);
+void sk_model_kv_forward(SkModel *m, int layer, const float *g, int n, float *k, float *v,
+                         float *scratch);
+/* dg[n, d_model] += d(k, v) back through the projection and the norm. */
+void sk_model_kv_backward(SkModel *m, int layer, const float *g, int n, const float *dk,
+                          const float *dv, float *dg, float *scratch);
 
 /* FLOPs of one forward pass of the blocks over B x T tokens (matmuls + attention). */
 double sk_model_forward_flops(const SkModel *m, int B, int T, bool with_lm_head);

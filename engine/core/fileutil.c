@@ -98,3 +98,17 @@ double sk_now_seconds(void) {
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
+
+int sk_mkdir_p(const char *path, SkError *err) {
+    char buf[2048];
+    if (strlen(path) >= sizeof buf) return sk_err(err, "path too long: %s", path);
+    strcpy(buf, path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST) return sk_err(err, "%s: %s", buf, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(buf, 0755) != 0 && errno != EEXIST) return sk_err(err, "%s: %s", buf, strerror(errno));
+    return 0;
+}

@@ -355,6 +355,39 @@ static const float *lm_head(const SkModel *m, float **grad) {
     return p->w;
 }
 
+static const float *block_input(const SkModel *m, const SkActs *a, int layer) {
+    const Gpt2Acts *A = a->impl;
+    return A->x + (size_t)layer * a->B * a->S * m->cfg.d_model;
+}
+
+/* K/V of arbitrary rows through block l's ln_1 and the key/value thirds of c_attn.
+ * scratch: ln [n, d], mean [n], rstd [n], dln [n, d] */
+static size_t kv_scratch(const SkModel *m, int n) { return (size_t)n * (2 * m->cfg.d_model + 2); }
+
+static void kv_forward(SkModel *m, int layer, const float *g, int n, float *k, float *v,
+                       float *scratch) {
+    Gpt2 *G = m->impl;
+    Gpt2Layer *W = &G->layers[layer];
+    int d = m->cfg.d_model;
+    float *ln = scratch, *mean = ln + (size_t)n * d, *rstd = mean + n;
+    sk_layernorm_forward(m->pool, ln, mean, rstd, g, W->ln1_w->w, W->ln1_b->w, n, d, m->cfg.norm_eps);
+    /* k[n,d] = ln @ Wk^T + bk, Wk = rows d..2d of c_attn; v likewise with rows 2d..3d */
+    sk_linear_forward(k, ln, W->qkv_w->w + (size_t)d * d, W->qkv_b->w + d, n, d, d, false);
+    sk_linear_forward(v, ln, W->qkv_w->w + (size_t)2 * d * d, W->qkv_b->w + 2 * d, n, d, d, false);
+}
+
+static void kv_backward(SkModel *m, int layer, const float *g, int n, const float *dk,
+                        const float *dv, float *dg, float *scratch) {
+    Gpt2 *G = m->impl;
+    Gpt2Layer *W = &G->layers[layer];
+    int d = m->cfg.d_model;
+    float *ln = scratch, *mean = ln + (size_t)n * d, *rstd = mean + n, *dln = rstd + n;
+    memset(dln, 0, (size_t)n * d * sizeof(float));
+    sk_linear_backward(dln, NULL, NULL, dk, ln, W->qkv_w->w + (size_t)d * d, n, d, d);
+    sk_linear_backward(dln, NULL, NULL, dv, ln, W->qkv_w->w + (size_t)2 * d * d, n, d, d);
+    sk_layernorm_backward(m->pool, dg, NULL, NULL, dln, g, W->ln1_w->w, mean, rstd, n, d);
+}
+
 static void release(SkModel *m) {
     Gpt2 *g = m->impl;
     free(g->layers);
@@ -364,6 +397,10 @@ static void release(SkModel *m) {
 
 const SkArch sk_arch_gpt2 = {
     .release = release,
+    .block_input = block_input,
+    .kv_scratch = kv_scratch,
+    .kv_forward = kv_forward,
+    .kv_backward = kv_backward,
     .name = "gpt2",
     .declare = declare,
     .bind = bind,

@@ -293,3 +293,19 @@ double sk_model_forward_flops(const SkModel *m, int B, int T, bool with_lm_head)
     if (with_lm_head) f += 2.0 * N * d * c->vocab_size;
     return f;
 }
+
+size_t sk_model_kv_scratch_floats(const SkModel *m, int n) { return m->arch->kv_scratch(m, n); }
+
+void sk_model_kv_forward(SkModel *m, int layer, const float *g, int n, float *k, float *v,
+                         float *scratch) {
+    m->arch->kv_forward(m, layer, g, n, k, v, scratch);
+}
+
+void sk_model_kv_backward(SkModel *m, int layer, const float *g, int n, const float *dk,
+                          const float *dv, float *dg, float *scratch) {
+    m->arch->kv_backward(m, layer, g, n, dk, dv, dg, scratch);
+}
+
+const float *sk_acts_block_input(const SkModel *m, const SkActs *a, int layer) {
+    return m->arch->block_input(m, a, layer);
+}

@@ -23,6 +23,12 @@ typedef struct SkArch {
                     const float *d_hidden, SkError *err);
     const float *(*lm_head)(const SkModel *m, float **grad);
     void (*release)(SkModel *m); /* frees impl */
+    const float *(*block_input)(const SkModel *m, const SkActs *a, int layer);
+    size_t (*kv_scratch)(const SkModel *m, int n);
+    void (*kv_forward)(SkModel *m, int layer, const float *g, int n, float *k, float *v,
+                       float *scratch);
+    void (*kv_backward)(SkModel *m, int layer, const float *g, int n, const float *dk,
+                        const float *dv, float *dg, float *scratch);
 } SkArch;
 
 struct SkModel {

@@ -1,0 +1,101 @@
+/* sk_train.h - training and evaluating a method + head on a data set: AdamW, linear
+ * schedule with warmup, gradient clipping and accumulation, evaluation, metrics,
+ * a NaN/Inf guard, run logs, adapter files. Deterministic: the same seed on the same
+ * machine and thread count gives the same loss curve bit for bit. */
+#ifndef SK_TRAIN_H
+#define SK_TRAIN_H
+
+#include "sk_data.h"
+#include "sk_peft.h"
+
+typedef struct SkMetrics {
+    int n, n_classes;
+    bool regression;
+    double loss;
+    double accuracy, f1, mcc;         /* classification (macro-F1, multiclass MCC) */
+    double pearson, spearman, mse;    /* regression */
+    int confusion[SK_MAX_CLASSES * SK_MAX_CLASSES]; /* [gold][pred] */
+} SkMetrics;
+
+void sk_metrics_classify(const int *pred, const int *gold, int n, int n_classes, SkMetrics *m);
+void sk_metrics_regress(const float *pred, const float *gold, int n, SkMetrics *m);
+/* "accuracy", "f1", "mcc", "pearson", "spearman", "mse", "loss"; NAN when unknown. */
+double sk_metrics_get(const SkMetrics *m, const char *name);
+cJSON *sk_metrics_to_json(const SkMetrics *m, bool confusion);
+
+typedef struct SkTrainConfig {
+    int steps;            /* optimizer steps; 0 = evaluate the untrained method */
+    int batch;            /* examples per micro-batch */
+    int accum;            /* micro-batches per step */
+    float lr;
+    float warmup;         /* < 1: fraction of steps; >= 1: steps */
+    float weight_decay;   /* on matrices */
+    float clip;           /* global gradient norm; 0 = off */
+    uint64_t seed;
+    int eval_every;       /* 0 = only at the end */
+    int eval_batch;
+    int max_len;          /* tokens per sequence (input truncated to fit) */
+    double target;        /* stop when the target metric reaches it (0 = off) */
+    char target_metric[16];
+    char out_dir[1024];   /* run folder ("" = none) */
+} SkTrainConfig;
+
+void sk_train_config_default(SkTrainConfig *c);
+cJSON *sk_train_config_to_json(const SkTrainConfig *c);
+
+typedef struct SkHistoryEntry {
+    int step;
+    double loss;          /* mean training loss of the step (NAN on an evaluation-only entry) */
+    double lr;
+    double seconds;       /* since the start of training */
+    double grad_norm;
+    bool evaluated;
+    SkMetrics metrics;
+} SkHistoryEntry;
+
+typedef struct SkRunResult {
+    SkHistoryEntry *history;
+    int n_history, cap_history;
+    SkMetrics final;
+    int steps_done;
+    double seconds;
+    int64_t params;
+    bool failed;          /* stopped by the NaN/Inf guard */
+    char stop_reason[256];
+    char out_dir[1024];
+} SkRunResult;
+
+void sk_run_result_free(SkRunResult *r);
+
+/* Called after each step (and evaluation); return nonzero to stop training. */
+typedef int (*SkStepFn)(void *ctx, const SkHistoryEntry *ev);
+
+typedef struct SkTask {
+    SkModel *model;
+    SkTokenizer *tok;
+    SkMethod *method;
+    SkHead *head;
+} SkTask;
+
+int sk_train(const SkTask *t, const SkDataset *train, const SkDataset *eval,
+             const SkTrainConfig *cfg, SkStepFn on_step, void *ctx, SkRunResult *out,
+             SkError *err);
+
+/* Scores a data set: metrics, and optionally per-example predicted class (or value)
+ * and class probabilities [n, n_outputs]. */
+int sk_evaluate(const SkTask *t, const SkDataset *ds, int batch, int max_len, SkMetrics *out,
+                int *pred, float *probs, SkError *err);
+
+/* ---- adapter files ------------------------------------------------------------------
+ * One safetensors file: the method's and head's tensors; metadata holds the method
+ * and head configuration, the prompt, the class names and the model's identity. */
+int sk_adapter_save(const char *path, const SkTask *t, const char *const *labels, int n_labels,
+                    SkError *err);
+/* Creates the method and head stored in path, for model m (refused when the file was
+ * trained for another model). labels: malloc'ed copies (caller frees). */
+int sk_adapter_load(const char *path, SkModel *m, SkTokenizer *tok, int max_batch,
+                    SkMethod **method, SkHead **head, char ***labels, int *n_labels, SkError *err);
+/* "gpt2/12x768/h12/v50257/p1024": what an adapter must match. */
+void sk_model_identity(const SkModel *m, char *buf, size_t cap);
+
+#endif
