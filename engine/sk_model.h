@@ -49,6 +49,9 @@ int sk_model_load_progress(const char *dir, SkProgressFn progress, void *ctx, Sk
 /* A model with random weights (N(0, 0.02) as GPT-2 initialises), for benchmarks and tests. */
 int sk_model_new_random(const SkModelConfig *cfg, uint64_t seed, SkModel **out, SkError *err);
 void sk_model_free(SkModel *m);
+/* An independent copy (weights copied, no gradients): what full fine-tuning trains, so
+ * the original stays as it was for every other run. */
+int sk_model_clone(const SkModel *m, SkModel **out, SkError *err);
 
 const SkModelConfig *sk_model_config(const SkModel *m);
 const char *sk_model_dir(const SkModel *m); /* "" for a random model */

@@ -79,6 +79,9 @@ int sk_method_new(SkModel *m, SkTokenizer *tok, const SkMethodConfig *cfg, SkMet
                   SkError *err);
 void sk_method_free(SkMethod *me);
 const SkMethodConfig *sk_method_config(const SkMethod *me);
+/* The model this method runs: its own copy for `full`, else the shared frozen model.
+ * Heads and the trainer use this one. */
+SkModel *sk_method_model(const SkMethod *me);
 const char *sk_method_describe(const SkMethod *me); /* one line: what it trains */
 int sk_method_trainables(SkMethod *me, SkTrainable **list);
 int64_t sk_method_n_params(const SkMethod *me);

@@ -3,10 +3,45 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <cJSON.h>
+
 #include "cli.h"
 #include "lua/sk_lua.h"
 
 int sk_lua_error(lua_State *L, const SkError *err) { return luaL_error(L, "%s", err->msg); }
+
+cJSON *sk_lua_to_json(lua_State *L, int idx) {
+    idx = lua_absindex(L, idx);
+    switch (lua_type(L, idx)) {
+    case LUA_TBOOLEAN: return cJSON_CreateBool(lua_toboolean(L, idx));
+    case LUA_TNUMBER: return cJSON_CreateNumber(lua_tonumber(L, idx));
+    case LUA_TSTRING: return cJSON_CreateString(lua_tostring(L, idx));
+    case LUA_TTABLE: {
+        lua_Integer n = luaL_len(L, idx);
+        if (n > 0) { /* an array */
+            cJSON *a = cJSON_CreateArray();
+            for (lua_Integer i = 1; i <= n; i++) {
+                lua_rawgeti(L, idx, i);
+                cJSON_AddItemToArray(a, sk_lua_to_json(L, -1));
+                lua_pop(L, 1);
+            }
+            return a;
+        }
+        cJSON *o = cJSON_CreateObject();
+        lua_pushnil(L);
+        while (lua_next(L, idx)) {
+            if (lua_type(L, -2) == LUA_TSTRING) {
+                const char *k = lua_tostring(L, -2);
+                if (lua_type(L, -1) != LUA_TFUNCTION && lua_type(L, -1) != LUA_TUSERDATA)
+                    cJSON_AddItemToObject(o, k, sk_lua_to_json(L, -1));
+            }
+            lua_pop(L, 1);
+        }
+        return o;
+    }
+    default: return cJSON_CreateNull();
+    }
+}
 
 static int sk_threads(lua_State *L) {
     lua_pushinteger(L, sk_cpu_count());
@@ -22,6 +57,8 @@ static const luaL_Reg SK_FUNCS[] = {
 
 static int open_sk(lua_State *L) {
     luaL_newlib(L, SK_FUNCS);
+    sk_lua_train_register(L);
+    sk_lua_data_register(L);
     lua_pushstring(L, SKTUNE_VERSION);
     lua_setfield(L, -2, "version");
     return 1;

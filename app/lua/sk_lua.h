@@ -17,6 +17,14 @@ void sk_lua_model_register(lua_State *L);
 void sk_lua_push_tensor(lua_State *L, SkTensor *t);
 int sk_lua_model_load(lua_State *L);
 int sk_lua_load_npy(lua_State *L);
+/* The model userdata at idx (raises a Lua error otherwise); tok may be NULL. */
+struct SkModel;
+struct SkTokenizer;
+struct SkModel *sk_lua_check_model(lua_State *L, int idx, struct SkTokenizer **tok);
+/* Converts the Lua value at idx (tables, strings, numbers, booleans) to JSON. */
+struct cJSON *sk_lua_to_json(lua_State *L, int idx);
+void sk_lua_train_register(lua_State *L);  /* sk.method, sk.train, sk.evaluate, sk.load_adapter */
+void sk_lua_data_register(lua_State *L);   /* sk.data */
 /* Raises a Lua error with the engine's message. */
 int sk_lua_error(lua_State *L, const SkError *err);
 

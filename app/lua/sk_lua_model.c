@@ -27,6 +27,12 @@ static LuaModel *check_model(lua_State *L, int idx) {
     return m;
 }
 
+SkModel *sk_lua_check_model(lua_State *L, int idx, SkTokenizer **tok) {
+    LuaModel *m = check_model(L, idx);
+    if (tok) *tok = m->tok;
+    return m->model;
+}
+
 static void push_config(lua_State *L, const SkModel *m) {
     const SkModelConfig *c = sk_model_config(m);
     lua_createtable(L, 0, 12);

@@ -112,7 +112,7 @@ int sk_adapter_load(const char *path, SkModel *m, SkTokenizer *tok, int max_batc
         goto done;
     }
     if (sk_method_new(m, tok, &mc, method, err) != 0) goto done;
-    if (sk_head_new(m, tok, &hc, max_batch, mc.seed, head, err) != 0) goto done;
+    if (sk_head_new(sk_method_model(*method), tok, &hc, max_batch, mc.seed, head, err) != 0) goto done;
     SkTrainable *mt, *ht;
     int nm = sk_method_trainables(*method, &mt), nh = sk_head_trainables(*head, &ht);
     if (fill(&f, "method", mt, nm, err) != 0 || fill(&f, "head", ht, nh, err) != 0) goto done;

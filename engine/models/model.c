@@ -151,6 +151,27 @@ int sk_model_new_random(const SkModelConfig *cfg, uint64_t seed, SkModel **out, 
     return 0;
 }
 
+int sk_model_clone(const SkModel *src, SkModel **out, SkError *err) {
+    SkModel *m = calloc(1, sizeof *m);
+    if (!m) return sk_err(err, "out of memory");
+    m->cfg = src->cfg;
+    m->arch = src->arch;
+    memcpy(m->dir, src->dir, sizeof m->dir);
+    if (model_alloc(m, err) != 0) {
+        sk_model_free(m);
+        return -1;
+    }
+    m->cfg = src->cfg;
+    for (int i = 0; i < m->n_params; i++)
+        memcpy(m->params[i].w, src->params[i].w, src->params[i].numel * sizeof(float));
+    if (m->arch->bind(m, err) != 0) {
+        sk_model_free(m);
+        return -1;
+    }
+    *out = m;
+    return 0;
+}
+
 void sk_model_free(SkModel *m) {
     if (!m) return;
     for (int i = 0; i < m->n_params; i++) free(m->params[i].g);

@@ -296,6 +296,10 @@ void sk_method_free(SkMethod *me) {
 }
 
 const SkMethodConfig *sk_method_config(const SkMethod *me) { return &me->cfg; }
+
+SkModel *sk_method_model(const SkMethod *me) {
+    return me->cfg.kind == SK_M_FULL && me->impl ? (SkModel *)me->impl : me->model;
+}
 const char *sk_method_describe(const SkMethod *me) { return me->desc; }
 
 int sk_method_trainables(SkMethod *me, SkTrainable **list) {
@@ -383,9 +387,12 @@ static int head_only_init(SkMethod *me, SkError *err) {
 const SkMethodOps sk_ops_head_only = {.init = head_only_init};
 
 static int full_init(SkMethod *me, SkError *err) {
-    if (sk_model_set_trainable(me->model, NULL, true, err) != 0) return -1;
+    SkModel *own;
+    if (sk_model_clone(me->model, &own, err) != 0) return -1;
+    me->impl = own;
+    if (sk_model_set_trainable(own, NULL, true, err) != 0) return -1;
     SkParam *ps;
-    int n = sk_model_params(me->model, &ps);
+    int n = sk_model_params(own, &ps);
     for (int i = 0; i < n; i++) {
         if (me->n_tr == me->cap_tr) {
             int ncap = me->cap_tr ? me->cap_tr * 2 : 64;
@@ -402,13 +409,14 @@ static int full_init(SkMethod *me, SkError *err) {
         t->shape[1] = ps[i].ndim > 1 ? (int64_t)(ps[i].numel / (size_t)ps[i].shape[0]) : 1;
         t->decay = ps[i].ndim >= 2;
     }
-    snprintf(me->desc, sizeof me->desc, "full: trains every weight of the model and the head");
+    snprintf(me->desc, sizeof me->desc,
+             "full: trains every weight of (a copy of) the model and the head");
     return 0;
 }
 
 static void full_release(SkMethod *me) {
-    SkError err;
-    sk_model_set_trainable(me->model, NULL, false, &err);
+    sk_model_free(me->impl);
+    me->impl = NULL;
 }
 
 const SkMethodOps sk_ops_full = {.init = full_init, .release = full_release};

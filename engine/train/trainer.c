@@ -136,11 +136,11 @@ static int runner_init(Runner *r, const SkTask *t, int Bmax, int Tmax, SkError *
     memset(r, 0, sizeof *r);
     r->t = t, r->Bmax = Bmax, r->Tmax = Tmax;
     r->C = sk_head_n_outputs(t->head);
-    r->d = sk_model_config(t->model)->d_model;
+    r->d = sk_model_config(sk_method_model(t->method))->d_model;
     SkActsShape shape = {.B = Bmax, .T = Tmax};
     sk_method_shape(t->method, &shape);
     r->n_embed = shape.n_embed;
-    if (sk_acts_new(t->model, &shape, &r->acts, err) != 0) return -1;
+    if (sk_acts_new(sk_method_model(t->method), &shape, &r->acts, err) != 0) return -1;
     size_t S = (size_t)(shape.n_embed + Tmax);
     r->ids = calloc((size_t)Bmax * Tmax, sizeof(int32_t));
     r->mask = calloc((size_t)Bmax * Tmax, sizeof(float));
@@ -174,7 +174,8 @@ static int run_batch(Runner *r, const Encoded *e, const int *idx, int B, bool tr
     }
     SkBatch batch = {.B = B, .T = T, .ids = r->ids, .mask = r->mask};
     if (sk_method_forward(t->method, &r->hooks, err) != 0) return -1;
-    if (sk_model_forward(t->model, r->acts, &batch, &r->hooks, err) != 0) return -1;
+    SkModel *model = sk_method_model(t->method);
+    if (sk_model_forward(model, r->acts, &batch, &r->hooks, err) != 0) return -1;
     int S = r->n_embed + T;
     sk_head_forward(t->head, sk_acts_hidden(r->acts), B, S, r->n_embed, r->len, training, r->scores);
     *loss = sk_head_loss(t->head, r->scores, r->labels, r->targets, B, backward ? r->dscores : NULL);
@@ -182,7 +183,7 @@ static int run_batch(Runner *r, const Encoded *e, const int *idx, int B, bool tr
     for (int i = 0; i < B * r->C; i++) r->dscores[i] *= loss_scale;
     memset(r->dhidden, 0, (size_t)B * S * r->d * sizeof(float));
     sk_head_backward(t->head, r->dscores, B, S, r->dhidden);
-    if (sk_model_backward(t->model, r->acts, &batch, &r->hooks, r->dhidden, err) != 0) return -1;
+    if (sk_model_backward(model, r->acts, &batch, &r->hooks, r->dhidden, err) != 0) return -1;
     sk_method_backward(t->method, &r->hooks);
     return 0;
 }

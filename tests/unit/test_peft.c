@@ -64,14 +64,14 @@ static double case_loss(Case *c, bool backward) {
     SkError err;
     SkHooks h;
     REQUIRE(sk_method_forward(c->me, &h, &err) == 0, "%s", err.msg);
-    REQUIRE(sk_model_forward(model, c->acts, &c->batch, &h, &err) == 0, "%s", err.msg);
+    REQUIRE(sk_model_forward(sk_method_model(c->me), c->acts, &c->batch, &h, &err) == 0, "%s", err.msg);
     int S = c->n_embed + c->T;
     sk_head_forward(c->head, sk_acts_hidden(c->acts), c->B, S, c->n_embed, c->len, false, c->scores);
     double loss = sk_head_loss(c->head, c->scores, c->labels, c->targets, c->B, backward ? c->dscores : NULL);
     if (backward) {
         memset(c->dhidden, 0, (size_t)c->B * S * 32 * sizeof(float));
         sk_head_backward(c->head, c->dscores, c->B, S, c->dhidden);
-        REQUIRE(sk_model_backward(model, c->acts, &c->batch, &h, c->dhidden, &err) == 0, "%s", err.msg);
+        REQUIRE(sk_model_backward(sk_method_model(c->me), c->acts, &c->batch, &h, c->dhidden, &err) == 0, "%s", err.msg);
         sk_method_backward(c->me, &h);
     }
     return loss;
@@ -88,12 +88,12 @@ static void case_open(Case *c, const char *method_json, const char *head_json) {
     REQUIRE(sk_head_config_from_json(hj, &hc, &err) == 0, "%s", err.msg);
     cJSON_Delete(mj), cJSON_Delete(hj);
     REQUIRE(sk_method_new(model, tok, &mc, &c->me, &err) == 0, "%s: %s", method_json, err.msg);
-    REQUIRE(sk_head_new(model, tok, &hc, 3, 7, &c->head, &err) == 0, "%s", err.msg);
+    REQUIRE(sk_head_new(sk_method_model(c->me), tok, &hc, 3, 7, &c->head, &err) == 0, "%s", err.msg);
     build_batch(c);
     SkActsShape shape = {.B = 3, .T = c->T};
     sk_method_shape(c->me, &shape);
     c->n_embed = shape.n_embed;
-    REQUIRE(sk_acts_new(model, &shape, &c->acts, &err) == 0, "%s", err.msg);
+    REQUIRE(sk_acts_new(sk_method_model(c->me), &shape, &c->acts, &err) == 0, "%s", err.msg);
     c->C = sk_head_n_outputs(c->head);
     c->scores = calloc(3 * (size_t)c->C, sizeof(float));
     c->dscores = calloc(3 * (size_t)c->C, sizeof(float));
