@@ -93,6 +93,8 @@ bool sk_method_input_special(const SkMethod *me);
 void sk_method_shape(const SkMethod *me, SkActsShape *shape);
 /* Builds this step's hooks from the current tensors (prefix K/V once for the batch). */
 int sk_method_forward(SkMethod *me, SkHooks *h, SkError *err);
+/* Whether training needs the model's backward at all (head_only does not). */
+bool sk_method_needs_backward(const SkMethod *me);
 /* After sk_model_backward: the hooks' gradients into the tensors' gradients. */
 void sk_method_backward(SkMethod *me, SkHooks *h);
 /* Dropout and similar train/eval switches. */

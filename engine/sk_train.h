@@ -81,6 +81,19 @@ int sk_train(const SkTask *t, const SkDataset *train, const SkDataset *eval,
              const SkTrainConfig *cfg, SkStepFn on_step, void *ctx, SkRunResult *out,
              SkError *err);
 
+/* One optimizer step at a time, on pre-tokenized examples (what sk_train runs, for
+ * clients that drive training themselves: the benchmark, the workbench). */
+typedef struct SkTrainer SkTrainer;
+int sk_trainer_new(const SkTask *t, const SkTrainConfig *cfg, int max_tokens, SkTrainer **out,
+                   SkError *err);
+void sk_trainer_free(SkTrainer *tr);
+int64_t sk_trainer_params(const SkTrainer *tr);
+/* batch * accum examples: ids[i] of len[i] tokens (prompt, input and template already
+ * joined), labels (classification) or targets (regression). Non-finite loss or
+ * gradient: returns 0 without updating; the caller checks *loss and *grad_norm. */
+int sk_trainer_step(SkTrainer *tr, const int32_t *const *ids, const int *len, const int *labels,
+                    const float *targets, double *loss, double *grad_norm, double *lr, SkError *err);
+
 /* Scores a data set: metrics, and optionally per-example predicted class (or value)
  * and class probabilities [n, n_outputs]. */
 int sk_evaluate(const SkTask *t, const SkDataset *ds, int batch, int max_len, SkMetrics *out,

@@ -356,6 +356,8 @@ int sk_method_forward(SkMethod *me, SkHooks *h, SkError *err) {
     return 0;
 }
 
+bool sk_method_needs_backward(const SkMethod *me) { return me->cfg.kind != SK_M_HEAD_ONLY; }
+
 void sk_method_backward(SkMethod *me, SkHooks *h) {
     (void)h;
     if (me->ops->backward) me->ops->backward(me);

@@ -156,21 +156,25 @@ static int runner_init(Runner *r, const SkTask *t, int Bmax, int Tmax, SkError *
     return 0;
 }
 
-/* Forward (and backward) of examples idx[0..B) of e; the mean loss into *loss. */
-static int run_batch(Runner *r, const Encoded *e, const int *idx, int B, bool training,
-                     bool backward, float loss_scale, double *loss, SkError *err) {
+/* Forward (and backward) of B examples (ids/len/label/target per example); the mean
+ * loss into *loss. */
+static int run_batch(Runner *r, const int32_t *const *ex_ids, const int *ex_len, const int *ex_label,
+                     const float *ex_target, int B, bool training, bool backward, float loss_scale,
+                     double *loss, SkError *err) {
     const SkTask *t = r->t;
     int T = 1;
-    for (int b = 0; b < B; b++) T = e->len[idx[b]] > T ? e->len[idx[b]] : T;
+    for (int b = 0; b < B; b++) T = ex_len[b] > T ? ex_len[b] : T;
+    if (B > r->Bmax || T > r->Tmax)
+        return sk_err(err, "batch of %d x %d tokens exceeds the prepared %d x %d", B, T, r->Bmax, r->Tmax);
     for (int b = 0; b < B; b++) {
-        int n = e->len[idx[b]];
+        int n = ex_len[b];
         for (int j = 0; j < T; j++) {
-            r->ids[b * T + j] = j < n ? e->ids[idx[b]][j] : 0;
+            r->ids[b * T + j] = j < n ? ex_ids[b][j] : 0;
             r->mask[b * T + j] = j < n ? 1.0f : 0.0f;
         }
         r->len[b] = n;
-        r->labels[b] = e->label[idx[b]];
-        r->targets[b] = e->target[idx[b]];
+        r->labels[b] = ex_label ? ex_label[b] : 0;
+        r->targets[b] = ex_target ? ex_target[b] : 0.0f;
     }
     SkBatch batch = {.B = B, .T = T, .ids = r->ids, .mask = r->mask};
     if (sk_method_forward(t->method, &r->hooks, err) != 0) return -1;
@@ -183,9 +187,25 @@ static int run_batch(Runner *r, const Encoded *e, const int *idx, int B, bool tr
     for (int i = 0; i < B * r->C; i++) r->dscores[i] *= loss_scale;
     memset(r->dhidden, 0, (size_t)B * S * r->d * sizeof(float));
     sk_head_backward(t->head, r->dscores, B, S, r->dhidden);
+    /* a head on a frozen model with no hooks needs nothing from the model's backward */
+    if (!sk_method_needs_backward(t->method)) return 0;
     if (sk_model_backward(model, r->acts, &batch, &r->hooks, r->dhidden, err) != 0) return -1;
     sk_method_backward(t->method, &r->hooks);
     return 0;
+}
+
+/* The same for examples idx[0..B) of an encoded set. */
+static int run_encoded(Runner *r, const Encoded *e, const int *idx, int B, bool training, bool backward,
+                       float loss_scale, double *loss, SkError *err) {
+    const int32_t *ids[4096];
+    int len[4096], label[4096];
+    float target[4096];
+    if (B > 4096) return sk_err(err, "batch %d is larger than 4096", B);
+    for (int b = 0; b < B; b++) {
+        ids[b] = e->ids[idx[b]], len[b] = e->len[idx[b]];
+        label[b] = e->label[idx[b]], target[b] = e->target[idx[b]];
+    }
+    return run_batch(r, ids, len, label, target, B, training, backward, loss_scale, loss, err);
 }
 
 static int evaluate_encoded(Runner *r, const Encoded *e, bool regression, SkMetrics *out, int *pred,
@@ -204,7 +224,7 @@ static int evaluate_encoded(Runner *r, const Encoded *e, bool regression, SkMetr
         int B = n - i0 < r->Bmax ? n - i0 : r->Bmax;
         for (int b = 0; b < B; b++) idx[b] = i0 + b;
         double loss;
-        if ((rc = run_batch(r, e, idx, B, false, false, 1.0f, &loss, err)) != 0) break;
+        if ((rc = run_encoded(r, e, idx, B, false, false, 1.0f, &loss, err)) != 0) break;
         loss_sum += loss * B;
         for (int b = 0; b < B; b++) {
             const float *s = r->scores + (size_t)b * C;
@@ -316,6 +336,78 @@ static int push_history(SkRunResult *out, const SkHistoryEntry *h, FILE *log) {
     return 0;
 }
 
+/* ---- one optimizer step (SkTrainer) -------------------------------------------------- */
+
+struct SkTrainer {
+    SkTask task;
+    SkTrainConfig cfg;
+    Runner r;
+    SkAdamW opt;
+    SkTrainable **tr;
+    int ntr, step, warmup;
+    int64_t params;
+};
+
+int sk_trainer_new(const SkTask *t, const SkTrainConfig *cfg, int max_tokens, SkTrainer **out,
+                   SkError *err) {
+    SkTrainer *tr = calloc(1, sizeof *tr);
+    if (!tr) return sk_err(err, "out of memory");
+    tr->task = *t;
+    tr->cfg = *cfg;
+    tr->warmup = cfg->warmup < 1.0f ? (int)(cfg->warmup * cfg->steps + 0.5f) : (int)cfg->warmup;
+    int Bmax = cfg->batch > cfg->eval_batch ? cfg->batch : cfg->eval_batch;
+    SkTrainable *mt, *ht;
+    int nm = sk_method_trainables(t->method, &mt), nh = sk_head_trainables(t->head, &ht);
+    tr->tr = calloc((size_t)(nm + nh + 1), sizeof *tr->tr);
+    int rc = tr->tr ? 0 : sk_err(err, "out of memory");
+    for (int i = 0; rc == 0 && i < nm; i++) tr->tr[i] = &mt[i];
+    for (int i = 0; rc == 0 && i < nh; i++) tr->tr[nm + i] = &ht[i];
+    tr->ntr = nm + nh;
+    for (int i = 0; rc == 0 && i < tr->ntr; i++) tr->params += (int64_t)tr->tr[i]->numel;
+    if (rc == 0) rc = runner_init(&tr->r, &tr->task, Bmax, max_tokens, err);
+    if (rc == 0) rc = sk_adamw_init(&tr->opt, tr->tr, tr->ntr, cfg->weight_decay, err);
+    if (rc != 0) {
+        sk_trainer_free(tr);
+        return -1;
+    }
+    *out = tr;
+    return 0;
+}
+
+void sk_trainer_free(SkTrainer *tr) {
+    if (!tr) return;
+    runner_free(&tr->r);
+    sk_adamw_free(&tr->opt);
+    free(tr->tr);
+    free(tr);
+}
+
+int64_t sk_trainer_params(const SkTrainer *tr) { return tr->params; }
+
+int sk_trainer_step(SkTrainer *tr, const int32_t *const *ids, const int *len, const int *labels,
+                    const float *targets, double *loss, double *grad_norm, double *lr, SkError *err) {
+    const SkTrainConfig *c = &tr->cfg;
+    *lr = sk_lr_at(tr->step, c->steps, tr->warmup, c->lr);
+    double sum = 0;
+    for (int a = 0; a < c->accum; a++) {
+        size_t o = (size_t)a * c->batch;
+        sk_method_set_training(tr->task.method, true, (uint64_t)tr->step * 131 + (uint64_t)a);
+        double l;
+        if (run_batch(&tr->r, ids + o, len + o, labels ? labels + o : NULL, targets ? targets + o : NULL,
+                      c->batch, true, true, 1.0f / (float)c->accum, &l, err) != 0)
+            return -1;
+        sum += l;
+    }
+    *loss = sum / c->accum;
+    *grad_norm = sk_grad_norm(tr->tr, tr->ntr);
+    if (!isfinite(*loss) || !isfinite(*grad_norm)) return 0; /* the caller stops */
+    if (c->clip > 0 && *grad_norm > c->clip) sk_grad_scale(tr->tr, tr->ntr, (float)(c->clip / *grad_norm));
+    sk_adamw_step(&tr->opt, (float)*lr);
+    sk_grad_zero(tr->tr, tr->ntr);
+    tr->step++;
+    return 0;
+}
+
 /* ---- training ---------------------------------------------------------------------------- */
 
 int sk_train(const SkTask *t, const SkDataset *train, const SkDataset *eval,
@@ -328,31 +420,19 @@ int sk_train(const SkTask *t, const SkDataset *train, const SkDataset *eval,
     if (train->n == 0) return sk_err(err, "train: the training set is empty");
     int cap = position_budget(t, cfg->max_len);
     if (cap < 1) return sk_err(err, "train: the prompt or prefix leaves no positions for the input");
+    if (cfg->batch * cfg->accum > 4096) return sk_err(err, "train: batch x accum is larger than 4096");
     Encoded etr = {0}, eev = {0};
-    Runner r;
-    memset(&r, 0, sizeof r);
-    SkAdamW opt;
-    memset(&opt, 0, sizeof opt);
-    SkTrainable **tr = NULL;
+    SkTrainer *trainer = NULL;
     FILE *log = NULL;
     int *order = NULL;
     int rc = encode_set(t, train, cap, &etr, err);
     if (rc == 0 && eval) rc = encode_set(t, eval, cap, &eev, err);
     int Tmax = etr.longest > eev.longest ? etr.longest : eev.longest;
-    int Bmax = cfg->batch > cfg->eval_batch ? cfg->batch : cfg->eval_batch;
-    if (rc == 0) rc = runner_init(&r, t, Bmax, Tmax, err);
-    /* every trainable tensor, method's then head's */
-    SkTrainable *mt, *ht;
-    int nm = sk_method_trainables(t->method, &mt), nh = sk_head_trainables(t->head, &ht);
-    tr = calloc((size_t)(nm + nh + 1), sizeof *tr);
+    if (rc == 0) rc = sk_trainer_new(t, cfg, Tmax, &trainer, err);
     order = malloc((size_t)train->n * sizeof *order);
-    if (rc == 0 && (!tr || !order)) rc = sk_err(err, "out of memory");
-    for (int i = 0; rc == 0 && i < nm; i++) tr[i] = &mt[i];
-    for (int i = 0; rc == 0 && i < nh; i++) tr[nm + i] = &ht[i];
-    int ntr = nm + nh;
-    if (rc == 0) rc = sk_adamw_init(&opt, tr, ntr, cfg->weight_decay, err);
-    out->params = 0;
-    for (int i = 0; i < ntr && rc == 0; i++) out->params += (int64_t)tr[i]->numel;
+    if (rc == 0 && !order) rc = sk_err(err, "out of memory");
+    out->params = rc == 0 ? sk_trainer_params(trainer) : 0;
+    Runner *r = trainer ? &trainer->r : NULL;
     if (rc == 0 && cfg->out_dir[0]) {
         snprintf(out->out_dir, sizeof out->out_dir, "%s", cfg->out_dir);
         rc = sk_mkdir_p(cfg->out_dir, err);
@@ -383,19 +463,16 @@ int sk_train(const SkTask *t, const SkDataset *train, const SkDataset *eval,
     SkRng rng;
     sk_rng_seed(&rng, cfg->seed);
     int pos = train->n; /* position in the current shuffled epoch */
-    int warmup = cfg->warmup < 1.0f ? (int)(cfg->warmup * cfg->steps + 0.5f) : (int)cfg->warmup;
     double t0 = sk_now_seconds();
-    int idx[4096];
-    if (cfg->batch > 4096) {
-        rc = sk_err(err, "train: batch %d is larger than 4096", cfg->batch);
-        goto done;
-    }
+    const int32_t *ids[4096];
+    int len[4096], labels[4096];
+    float targets[4096];
     SkHistoryEntry h;
     if (eval && cfg->eval_every > 0) { /* step 0: the untrained method */
         memset(&h, 0, sizeof h);
         h.loss = NAN, h.grad_norm = NAN, h.evaluated = true;
         sk_method_set_training(t->method, false, 0);
-        if ((rc = evaluate_encoded(&r, &eev, eval->regression, &h.metrics, NULL, NULL, err)) != 0) goto done;
+        if ((rc = evaluate_encoded(r, &eev, eval->regression, &h.metrics, NULL, NULL, err)) != 0) goto done;
         h.seconds = sk_now_seconds() - t0;
         push_history(out, &h, log);
         if (on_step && on_step(ctx, &h)) {
@@ -406,29 +483,21 @@ int sk_train(const SkTask *t, const SkDataset *train, const SkDataset *eval,
     for (int step = 0; step < cfg->steps; step++) {
         memset(&h, 0, sizeof h);
         h.step = step + 1;
-        h.lr = sk_lr_at(step, cfg->steps, warmup, cfg->lr);
-        double loss_sum = 0;
-        for (int a = 0; a < cfg->accum; a++) {
-            for (int b = 0; b < cfg->batch; b++) {
-                if (pos >= train->n) { /* new epoch: Fisher-Yates with the run's RNG */
-                    for (int i = 0; i < train->n; i++) order[i] = i;
-                    for (int i = train->n - 1; i > 0; i--) {
-                        int j = (int)sk_rng_below(&rng, (uint64_t)i + 1);
-                        int tmp = order[i];
-                        order[i] = order[j], order[j] = tmp;
-                    }
-                    pos = 0;
+        for (int b = 0; b < cfg->batch * cfg->accum; b++) {
+            if (pos >= train->n) { /* new epoch: Fisher-Yates with the run's RNG */
+                for (int i = 0; i < train->n; i++) order[i] = i;
+                for (int i = train->n - 1; i > 0; i--) {
+                    int j = (int)sk_rng_below(&rng, (uint64_t)i + 1);
+                    int tmp = order[i];
+                    order[i] = order[j], order[j] = tmp;
                 }
-                idx[b] = order[pos++];
+                pos = 0;
             }
-            sk_method_set_training(t->method, true, (uint64_t)step * 131 + (uint64_t)a);
-            double loss;
-            if ((rc = run_batch(&r, &etr, idx, cfg->batch, true, true, 1.0f / (float)cfg->accum, &loss, err)) != 0)
-                goto done;
-            loss_sum += loss;
+            int k = order[pos++];
+            ids[b] = etr.ids[k], len[b] = etr.len[k], labels[b] = etr.label[k], targets[b] = etr.target[k];
         }
-        h.loss = loss_sum / cfg->accum;
-        h.grad_norm = sk_grad_norm(tr, ntr);
+        if ((rc = sk_trainer_step(trainer, ids, len, labels, targets, &h.loss, &h.grad_norm, &h.lr, err)) != 0)
+            goto done;
         h.seconds = sk_now_seconds() - t0;
         if (!isfinite(h.loss) || !isfinite(h.grad_norm)) {
             push_history(out, &h, log);
@@ -440,14 +509,11 @@ int sk_train(const SkTask *t, const SkDataset *train, const SkDataset *eval,
             out->steps_done = step;
             break;
         }
-        if (cfg->clip > 0 && h.grad_norm > cfg->clip) sk_grad_scale(tr, ntr, (float)(cfg->clip / h.grad_norm));
-        sk_adamw_step(&opt, h.lr);
-        sk_grad_zero(tr, ntr);
         out->steps_done = step + 1;
         bool last = step + 1 == cfg->steps;
         if (eval && cfg->eval_every > 0 && ((step + 1) % cfg->eval_every == 0 || last)) {
             sk_method_set_training(t->method, false, 0);
-            if ((rc = evaluate_encoded(&r, &eev, eval->regression, &h.metrics, NULL, NULL, err)) != 0) goto done;
+            if ((rc = evaluate_encoded(r, &eev, eval->regression, &h.metrics, NULL, NULL, err)) != 0) goto done;
             h.evaluated = true;
             h.seconds = sk_now_seconds() - t0;
         }
@@ -468,7 +534,7 @@ finish:
         sk_method_set_training(t->method, false, 0);
         const SkHistoryEntry *lastc = out->n_history ? &out->history[out->n_history - 1] : NULL;
         if (lastc && lastc->evaluated && lastc->step == out->steps_done) out->final = lastc->metrics;
-        else if ((rc = evaluate_encoded(&r, &eev, eval->regression, &out->final, NULL, NULL, err)) != 0)
+        else if ((rc = evaluate_encoded(r, &eev, eval->regression, &out->final, NULL, NULL, err)) != 0)
             goto done;
     }
     if (!out->stop_reason[0]) snprintf(out->stop_reason, sizeof out->stop_reason, "completed %d steps", out->steps_done);
@@ -493,9 +559,8 @@ done:
         }
     }
     if (log) fclose(log);
-    sk_adamw_free(&opt);
-    free(tr), free(order);
-    runner_free(&r);
+    sk_trainer_free(trainer);
+    free(order);
     encoded_free(&etr), encoded_free(&eev);
     return rc;
 }
