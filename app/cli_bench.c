@@ -8,6 +8,8 @@
 
 #include "cli.h"
 #include "sk_model.h"
+#include "sk_tokenizer.h"
+#include "sk_train.h"
 
 static double best_sgemm_gflops(int M, int N, int K, int reps) {
     float *A = malloc((size_t)M * K * sizeof(float)), *B = malloc((size_t)K * N * sizeof(float)),
@@ -81,9 +83,87 @@ static int arg_int(int argc, char **argv, const char *name, int def) {
     return v ? atoi(v) : def;
 }
 
+/* ---- one training step of every PEFT method (--methods) ----------------------------------- */
+
+static const char *BENCH_PROMPT = "Classify the positive or negative sentiment from the text";
+
+static int bench_methods(SkModel *model, const char *tok_dir, const char *list, int B, int T, int steps) {
+    SkError err;
+    SkTokenizer *tok = NULL;
+    if (sk_tokenizer_load(tok_dir, &tok, &err) != 0) {
+        fprintf(stderr, "sktune bench: %s (pass --tokenizer DIR with a GPT-2 vocabulary)\n", err.msg);
+        return 1;
+    }
+    SkRng rng;
+    sk_rng_seed(&rng, 11);
+    int V = sk_model_config(model)->vocab_size;
+    int32_t *pool = malloc((size_t)B * T * sizeof *pool);
+    const int32_t **ids = malloc((size_t)B * sizeof *ids);
+    int *len = malloc((size_t)B * sizeof *len), *labels = malloc((size_t)B * sizeof *labels);
+    for (int i = 0; i < B * T; i++) pool[i] = (int32_t)sk_rng_below(&rng, (uint64_t)(V - 1));
+    for (int b = 0; b < B; b++) ids[b] = pool + (size_t)b * T, len[b] = T, labels[b] = b % 2;
+    printf("\none training step per method (forward, backward, AdamW), linear head on the last token,\n"
+           "batch %d x %d input tokens; prompt/prefix methods add their positions:\n", B, T);
+    printf("%-15s %12s %9s %10s\n", "method", "trainable", "ms/step", "tokens/s");
+    int rc = 0;
+    for (int k = 0; k < SK_M_COUNT && rc == 0; k++) {
+        const char *name = sk_method_name((SkMethodKind)k);
+        if (list && strcmp(list, "all") != 0) {
+            const char *p = strstr(list, name);
+            size_t n = strlen(name);
+            if (!p || (p != list && p[-1] != ',') || (p[n] && p[n] != ',')) continue;
+        }
+        SkMethodConfig mc;
+        sk_method_config_default(&mc, (SkMethodKind)k);
+        if (k == SK_M_SK_PREFIX || k == SK_M_SK_PROMPT) snprintf(mc.prompt, sizeof mc.prompt, "%s", BENCH_PROMPT);
+        SkMethod *me = NULL;
+        SkHead *head = NULL;
+        SkTrainer *tr = NULL;
+        SkHeadConfig hc;
+        sk_head_config_default(&hc, 2);
+        SkTrainConfig tc;
+        sk_train_config_default(&tc);
+        tc.batch = B, tc.eval_batch = B, tc.steps = steps + 1, tc.lr = 1e-4f;
+        if (sk_method_new(model, tok, &mc, &me, &err) != 0 ||
+            sk_head_new(sk_method_model(me), tok, &hc, B, 1, &head, &err) != 0) {
+            fprintf(stderr, "sktune bench: %s: %s\n", name, err.msg);
+            rc = 1;
+        } else {
+            SkTask task = {.model = model, .tok = tok, .method = me, .head = head};
+            if (sk_trainer_new(&task, &tc, T, &tr, &err) != 0) {
+                fprintf(stderr, "sktune bench: %s: %s\n", name, err.msg);
+                rc = 1;
+            } else {
+                double *t = malloc((size_t)steps * sizeof *t), loss, gn, lr;
+                rc = sk_trainer_step(tr, ids, len, labels, NULL, &loss, &gn, &lr, &err); /* warm-up */
+                for (int s = 0; rc == 0 && s < steps; s++) {
+                    double t0 = sk_now_seconds();
+                    rc = sk_trainer_step(tr, ids, len, labels, NULL, &loss, &gn, &lr, &err);
+                    t[s] = sk_now_seconds() - t0;
+                }
+                if (rc != 0) fprintf(stderr, "sktune bench: %s: %s\n", name, err.msg);
+                else {
+                    qsort(t, (size_t)steps, sizeof *t, cmp_double);
+                    printf("%-15s %12lld %9.1f %10.0f\n", name, (long long)sk_trainer_params(tr),
+                           t[steps / 2] * 1e3, B * T / t[steps / 2]);
+                    fflush(stdout);
+                }
+                free(t);
+            }
+        }
+        sk_trainer_free(tr);
+        sk_head_free(head);
+        sk_method_free(me);
+    }
+    free(pool), free(ids), free(len), free(labels);
+    sk_tokenizer_free(tok);
+    return rc;
+}
+
 int cli_bench(int argc, char **argv) {
     static const char *const known[] = {"--batch", "--seq", "--steps", "--layers", "--d",
-                                        "--heads", "--vocab", "--threads", "--pass", NULL};
+                                        "--heads", "--vocab", "--threads", "--pass", "--methods",
+                                        "--tokenizer", NULL};
     int rc = cli_check_options(argc, argv, known, 0);
     if (rc) return rc;
     int B = arg_int(argc, argv, "--batch", 8), T = arg_int(argc, argv, "--seq", 128);
@@ -140,6 +220,13 @@ int cli_bench(int argc, char **argv) {
     printf("model       gpt2 %dx%d, %d heads, vocab %d: %.1fM params (random weights), batch %d x "
            "%d tokens\n", cfg.n_layer, cfg.d_model, cfg.n_head, cfg.vocab_size,
            (double)sk_model_config(s.m)->n_params / 1e6, B, T);
+    const char *methods = cli_option(argc, argv, "--methods");
+    if (methods) {
+        const char *tok_dir = cli_option(argc, argv, "--tokenizer");
+        rc = bench_methods(s.m, tok_dir ? tok_dir : SKTUNE_SOURCE_ROOT "/tests/fixtures/gpt2-tokenizer",
+                           methods, B, T, steps);
+        goto done;
+    }
     double F = sk_model_forward_flops(s.m, B, T, true);
     printf("\n%-34s %9s %10s %9s %7s\n", "pass (median of steps)", "ms/step", "tokens/s", "GFLOP/s",
            "%peak");

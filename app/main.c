@@ -13,6 +13,7 @@ static const char USAGE[] =
     "  sktune info --model DIR             architecture, sizes, parameters, dtype, tokenizer\n"
     "  sktune tokenize --model DIR [TEXT]  token ids and pieces of TEXT (or stdin)\n"
     "  sktune bench [--batch B] [--seq T] [--steps N] [--threads N] [--pass forward|frozen|full]\n"
+    "               [--methods all|a,b,...]   one training step of each PEFT method\n"
     "                                      speed of forward/backward at GPT-2-small shape\n"
     "  sktune --help | --version\n"
     "\n"

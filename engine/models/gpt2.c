@@ -41,6 +41,7 @@ typedef struct {
     float *dk, *dv;            /* [B, Skv, d] */
     float *datt;               /* [B, H, S, Skv] */
     float *lora_du;            /* [N, r] */
+    float *attn_scratch;       /* [B * H, dh, Skv] */
 } Gpt2Acts;
 
 static int declare(SkModel *m, SkError *err) {
@@ -135,6 +136,7 @@ static size_t layout(const SkModel *m, const SkActsShape *s, SkArena *arena, Gpt
         {&g->dln, N * d}, {&g->datty, N * d}, {&g->dff_a, N * F}, {&g->dff_b, N * F},
         {&g->dqkv, N * 3 * d}, {&g->dk, B * Skv * d}, {&g->dv, B * Skv * d},
         {&g->datt, B * H * S * Skv}, {&g->lora_du, N * r},
+        {&g->attn_scratch, B * H * (size_t)c->head_dim * Skv},
     };
     size_t total = 0;
     for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
@@ -225,7 +227,7 @@ static int forward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h, Sk
                 memcpy(vb + (size_t)(P + s) * d, src + 2 * d, (size_t)d * sizeof(float));
             }
         }
-        sk_attention_forward(pool, &as, atty, att, qkv, 3 * d, k, v, A->mask);
+        sk_attention_forward(pool, &as, atty, att, qkv, 3 * d, k, v, A->mask, A->attn_scratch);
         /* x1 = x + atty @ Wo^T + bo */
         memcpy(x1, x, Nd * sizeof(float));
         sk_linear_forward(x1, atty, W->o_w->w, W->o_b->w, N, d, d, true);
@@ -312,7 +314,7 @@ static int backward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h,
         memset(A->dk, 0, (size_t)B * Skv * d * sizeof(float));
         memset(A->dv, 0, (size_t)B * Skv * d * sizeof(float));
         sk_attention_backward(pool, &as, A->dqkv, 3 * d, A->dk, A->dv, A->datt, A->datty, att, qkv,
-                              3 * d, k, v);
+                              3 * d, k, v, A->attn_scratch);
         /* route key/value gradients: input columns into dqkv, prefix columns to the hook */
         for (int bi = 0; bi < B; bi++) {
             const float *dkb = A->dk + (size_t)bi * Skv * d, *dvb = A->dv + (size_t)bi * Skv * d;

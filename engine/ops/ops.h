@@ -62,18 +62,20 @@ void sk_activation_backward(SkPool *pool, SkActivation act, float *dinp, const f
  *   att  [B, H, T, S]    softmax probabilities, saved for backward
  *   out  [B, T, H*dh]
  * A query row that sees no key at all (possible only with a padding mask on the
- * first token and no prefix) outputs zeros. */
+ * first token and no prefix) outputs zeros.
+ *   scratch [B * Hkv, dh, S]  working space (keys or values transposed per head) */
 typedef struct SkAttnShape {
     int B, T, P, H, Hkv, dh;
 } SkAttnShape;
 void sk_attention_forward(SkPool *pool, const SkAttnShape *s, float *out, float *att,
                           const float *q, int q_rs, const float *k, const float *v,
-                          const float *mask);
+                          const float *mask, float *scratch);
 /* dq [B,T,H*dh] (row stride dq_rs) += ..., dk, dv [B,S,Hkv*dh] += ...;
  * datt [B,H,T,S] is scratch. */
 void sk_attention_backward(SkPool *pool, const SkAttnShape *s, float *dq, int dq_rs, float *dk,
                            float *dv, float *datt, const float *dout, const float *att,
-                           const float *q, int q_rs, const float *k, const float *v);
+                           const float *q, int q_rs, const float *k, const float *v,
+                           float *scratch);
 
 /* ---- embeddings -------------------------------------------------------------------
  * out[b, t] = wte[ids[b,t]] + wpe[pos0 + t]   (wpe may be NULL: no learned positions)

@@ -147,13 +147,9 @@ int sk_method_config_from_json(const cJSON *j, SkMethodConfig *c, SkError *err) 
 
 SkTrainable *sk_method_add(SkMethod *me, const char *name, int ndim, int64_t rows, int64_t cols,
                            bool decay) {
-    if (me->n_tr == me->cap_tr) {
-        int ncap = me->cap_tr ? me->cap_tr * 2 : 16;
-        SkTrainable *n = realloc(me->tr, (size_t)ncap * sizeof *n);
-        if (!n) return NULL;
-        me->tr = n;
-        me->cap_tr = ncap;
-    }
+    /* the registry is allocated once (sk_method_new) and never moves, so methods may
+     * keep pointers to their tensors */
+    if (me->n_tr == me->cap_tr) return NULL;
     SkTrainable *t = &me->tr[me->n_tr];
     memset(t, 0, sizeof *t);
     snprintf(t->name, sizeof t->name, "%s", name);
@@ -263,6 +259,13 @@ int sk_method_new(SkModel *m, SkTokenizer *tok, const SkMethodConfig *cfg, SkMet
     me->tok = tok;
     me->ops = ops_for(cfg->kind);
     sk_rng_seed(&me->rng, cfg->seed ^ 0x5eedULL);
+    /* room for every tensor any method makes: at most 16 per layer, plus a few */
+    me->cap_tr = 16 * sk_model_config(m)->n_layer + 64;
+    me->tr = calloc((size_t)me->cap_tr, sizeof *me->tr);
+    if (!me->tr) {
+        free(me);
+        return sk_err(err, "out of memory");
+    }
     if (!me->ops) {
         free(me);
         return sk_err(err, "unknown method");
@@ -396,12 +399,7 @@ static int full_init(SkMethod *me, SkError *err) {
     SkParam *ps;
     int n = sk_model_params(own, &ps);
     for (int i = 0; i < n; i++) {
-        if (me->n_tr == me->cap_tr) {
-            int ncap = me->cap_tr ? me->cap_tr * 2 : 64;
-            SkTrainable *nt = realloc(me->tr, (size_t)ncap * sizeof *nt);
-            if (!nt) return sk_err(err, "out of memory");
-            me->tr = nt, me->cap_tr = ncap;
-        }
+        if (me->n_tr == me->cap_tr) return sk_err(err, "full: more parameters than the registry holds");
         SkTrainable *t = &me->tr[me->n_tr++];
         memset(t, 0, sizeof *t);
         snprintf(t->name, sizeof t->name, "model.%.80s", ps[i].name);

@@ -36,7 +36,8 @@ struct SkMethod {
 extern const SkMethodOps sk_ops_sk_prefix, sk_ops_sk_prompt, sk_ops_prefix_tuning,
     sk_ops_prompt_tuning, sk_ops_p_tuning, sk_ops_lora, sk_ops_head_only, sk_ops_full;
 
-/* Adds a trainable tensor (zeroed value and gradient). NULL on out of memory. */
+/* Adds a trainable tensor (zeroed value and gradient). The registry never moves, so
+ * the pointer stays valid for the method's life. NULL on out of memory. */
 SkTrainable *sk_method_add(SkMethod *me, const char *name, int ndim, int64_t rows, int64_t cols,
                            bool decay);
 /* Allocates the prefix hook buffers (n_prefix rows per layer). */

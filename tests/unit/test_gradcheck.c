@@ -153,14 +153,14 @@ static void test_activation(SkActivation act, const char *name) {
 /* ---- attention ------------------------------------------------------------------------ */
 typedef struct {
     SkAttnShape s;
-    float *q, *k, *v, *mask, *out, *att, *w;
+    float *q, *k, *v, *mask, *out, *att, *w, *scratch;
     int q_rs;
     SkPool *pool;
 } AttCtx;
 
 static double att_loss(void *v) {
     AttCtx *c = v;
-    sk_attention_forward(c->pool, &c->s, c->out, c->att, c->q, c->q_rs, c->k, c->v, c->mask);
+    sk_attention_forward(c->pool, &c->s, c->out, c->att, c->q, c->q_rs, c->k, c->v, c->mask, c->scratch);
     return dot(c->out, c->w, (size_t)c->s.B * c->s.T * c->s.H * c->s.dh);
 }
 
@@ -171,6 +171,7 @@ static void test_attention(SkPool *pool, int H, int Hkv, int P, bool masked) {
     size_t nq = (size_t)B * T * c.q_rs, nkv = (size_t)B * S * dkv, no = (size_t)B * T * dq;
     c.q = randn(nq, 1), c.k = randn(nkv, 1), c.v = randn(nkv, 1), c.w = randn(no, 1);
     c.out = zeros(no), c.att = zeros((size_t)B * H * T * S);
+    c.scratch = zeros((size_t)B * Hkv * 4 * S);
     if (masked) {
         c.mask = malloc((size_t)B * T * sizeof(float));
         for (int i = 0; i < B * T; i++) c.mask[i] = 1.0f;
@@ -179,7 +180,7 @@ static void test_attention(SkPool *pool, int H, int Hkv, int P, bool masked) {
     }
     float *gq = zeros(nq), *gk = zeros(nkv), *gv = zeros(nkv), *datt = zeros((size_t)B * H * T * S);
     att_loss(&c);
-    sk_attention_backward(pool, &c.s, gq, c.q_rs, gk, gv, datt, c.w, c.att, c.q, c.q_rs, c.k, c.v);
+    sk_attention_backward(pool, &c.s, gq, c.q_rs, gk, gv, datt, c.w, c.att, c.q, c.q_rs, c.k, c.v, c.scratch);
     char name[96];
     snprintf(name, sizeof name, "attention H=%d Hkv=%d P=%d%s d(q)", H, Hkv, P, masked ? " masked" : "");
     gradcheck(name, c.q, gq, nq, att_loss, &c);
@@ -191,7 +192,7 @@ static void test_attention(SkPool *pool, int H, int Hkv, int P, bool masked) {
         snprintf(name, sizeof name, "attention prefix columns d(k)");
         gradcheck(name, c.k, gk, (size_t)P * dkv, att_loss, &c);
     }
-    free(c.q), free(c.k), free(c.v), free(c.w), free(c.out), free(c.att), free(c.mask);
+    free(c.q), free(c.k), free(c.v), free(c.w), free(c.out), free(c.att), free(c.mask), free(c.scratch);
     free(gq), free(gk), free(gv), free(datt);
 }
 

@@ -251,6 +251,53 @@ static void test_step0(void) {
     sk_ids_free(&p), sk_ids_free(&x);
 }
 
+/* A deep model: methods with many tensors (2 per layer, 8 per layer for LoRA on every
+ * projection) keep valid pointers to them (a registry that moved once broke this). */
+static void test_deep_model(void) {
+    SkModelConfig cfg = {.arch = "gpt2", .n_layer = 24, .d_model = 16, .n_head = 2, .n_kv_head = 2,
+                         .head_dim = 8, .d_ff = 32, .vocab_size = 512, .max_seq = 64,
+                         .norm_eps = 1e-5f, .activation = SK_ACT_GELU_TANH, .tie_embeddings = true};
+    SkModel *deep;
+    SkError err;
+    REQUIRE(sk_model_new_random(&cfg, 5, &deep, &err) == 0, "%s", err.msg);
+    const char *specs[] = {"{\"method\": \"sk_prefix\", \"prompt\": \"Classify the text:\", \"adapter\": \"mlp\"}",
+                           "{\"method\": \"lora\", \"targets\": [\"c_attn\", \"attn.c_proj\", \"mlp.c_fc\", \"mlp.c_proj\"]}",
+                           "{\"method\": \"full\"}"};
+    for (int k = 0; k < 3; k++) {
+        cJSON *j = cJSON_Parse(specs[k]);
+        SkMethodConfig mc;
+        REQUIRE(sk_method_config_from_json(j, &mc, &err) == 0, "%s", err.msg);
+        cJSON_Delete(j);
+        SkMethod *me;
+        REQUIRE(sk_method_new(deep, tok, &mc, &me, &err) == 0, "%s", err.msg);
+        SkHooks h;
+        SkActsShape shape = {.B = 1, .T = 4};
+        sk_method_shape(me, &shape);
+        SkActs *a;
+        REQUIRE(sk_acts_new(sk_method_model(me), &shape, &a, &err) == 0, "%s", err.msg);
+        int32_t ids[4] = {1, 2, 3, 4};
+        SkBatch b = {.B = 1, .T = 4, .ids = ids};
+        REQUIRE(sk_method_forward(me, &h, &err) == 0, "%s", err.msg);
+        REQUIRE(sk_model_forward(sk_method_model(me), a, &b, &h, &err) == 0, "%s", err.msg);
+        float *dh = calloc((size_t)(shape.n_embed + 4) * 16, sizeof(float));
+        dh[3 * 16] = 1.0f;
+        REQUIRE(sk_model_backward(sk_method_model(me), a, &b, &h, dh, &err) == 0, "%s", err.msg);
+        sk_method_backward(me, &h);
+        SkTrainable *t;
+        int n = sk_method_trainables(me, &t);
+        double norm = 0;
+        for (int i = 0; i < n; i++)
+            for (size_t e = 0; e < t[i].numel; e++) norm += (double)t[i].g[e] * t[i].g[e];
+        CHECK(n >= 48 && norm > 0 && isfinite(norm), "24-layer %s: %d tensors, gradient norm %g",
+              sk_method_name(mc.kind), n, norm);
+        free(dh);
+        sk_acts_free(a);
+        sk_method_free(me);
+    }
+    sk_model_free(deep);
+    printf("  24-layer model: sk_prefix (mlp), lora (4 targets), full run forward and backward\n");
+}
+
 int main(int argc, char **argv) {
     fixtures = argc > 1 ? argv[1] : "tests/fixtures";
     char dir[1024];
@@ -294,6 +341,7 @@ int main(int argc, char **argv) {
     gradcheck_case("verbalizer + full", "{\"method\": \"full\"}", "{\"kind\": \"verbalizer\", \"words\": [\"no\", \"yes\"]}");
     printf("step-0 equivalence:\n");
     test_step0();
+    test_deep_model();
     sk_tokenizer_free(tok);
     sk_model_free(model);
     return tu_finish("test_peft");
