@@ -66,7 +66,8 @@ void sk_model_zero_grad(SkModel *m);
 /* ---- a batch and the PEFT hooks -------------------------------------------------- */
 
 typedef struct SkBatch {
-    int B, T;             /* rows, input tokens per row (right-padded) */
+    int B, T;             /* rows, input tokens per row (right-padded); T may be 0 when
+                             the hooks prepend embeddings */
     const int32_t *ids;   /* [B, T] */
     const float *mask;    /* [B, T] 1 = real token, 0 = padding; NULL = all real */
 } SkBatch;
@@ -94,6 +95,11 @@ typedef struct SkHooks {
     int pos_offset;
     /* Low-rank deltas: lora[layer * SK_PROJ_COUNT + proj], NULL entries skipped. */
     SkLowRank *const *lora;
+    /* Gradients to add, on backward, to each layer's own keys/values of this pass
+     * ([n_layer] -> [B * (n_embed + T), n_kv_head*head_dim]; NULL = none): for a pass
+     * whose keys/values feed another pass (SK-Tuning's live mode). */
+    const float *const *kv_grad_k;
+    const float *const *kv_grad_v;
 } SkHooks;
 
 /* Activations for one batch shape, allocated once and reused every step. */
@@ -113,6 +119,9 @@ void sk_acts_free(SkActs *a);
 int sk_model_forward(SkModel *m, SkActs *a, const SkBatch *batch, const SkHooks *hooks,
                      SkError *err);
 const float *sk_acts_hidden(const SkActs *a);
+/* Layer `layer`'s keys and values of the last forward (prefix columns first),
+ * [B, n_prefix + n_embed + T, n_kv_head*head_dim]. */
+void sk_acts_layer_kv(const SkModel *m, const SkActs *a, int layer, const float **k, const float **v);
 /* The residual stream at the input of block `layer` (0 = embedding output) of the last
  * forward, [B, n_embed + T, d_model]; layer = n_layer gives the last block's output. */
 const float *sk_acts_block_input(const SkModel *m, const SkActs *a, int layer);

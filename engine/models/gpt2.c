@@ -322,6 +322,10 @@ static int backward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h,
                 float *dst = A->dqkv + ((size_t)bi * S + s) * 3 * d;
                 memcpy(dst + d, dkb + (size_t)(P + s) * d, (size_t)d * sizeof(float));
                 memcpy(dst + 2 * d, dvb + (size_t)(P + s) * d, (size_t)d * sizeof(float));
+                if (h->kv_grad_k && h->kv_grad_k[l])
+                    sk_add_inplace(dst + d, h->kv_grad_k[l] + ((size_t)bi * S + s) * d, (size_t)d);
+                if (h->kv_grad_v && h->kv_grad_v[l])
+                    sk_add_inplace(dst + 2 * d, h->kv_grad_v[l] + ((size_t)bi * S + s) * d, (size_t)d);
             }
             if (P && h->d_prefix_k && h->d_prefix_k[l])
                 sk_add_inplace(h->d_prefix_k[l], dkb, (size_t)P * d);
@@ -355,6 +359,13 @@ static const float *lm_head(const SkModel *m, float **grad) {
     SkParam *p = g->lm_head ? g->lm_head : g->wte;
     if (grad) *grad = p->g;
     return p->w;
+}
+
+static void layer_kv(const SkModel *m, const SkActs *a, int layer, const float **k, const float **v) {
+    const Gpt2Acts *A = a->impl;
+    size_t per = (size_t)a->B * (a->S + a->P) * m->cfg.d_model; /* as forward lays them out */
+    *k = A->k + (size_t)layer * per;
+    *v = A->v + (size_t)layer * per;
 }
 
 static const float *block_input(const SkModel *m, const SkActs *a, int layer) {
@@ -400,6 +411,7 @@ static void release(SkModel *m) {
 const SkArch sk_arch_gpt2 = {
     .release = release,
     .block_input = block_input,
+    .layer_kv = layer_kv,
     .kv_scratch = kv_scratch,
     .kv_forward = kv_forward,
     .kv_backward = kv_backward,

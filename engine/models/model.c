@@ -223,7 +223,8 @@ void sk_model_zero_grad(SkModel *m) {
 }
 
 int sk_acts_new(SkModel *m, const SkActsShape *shape, SkActs **out, SkError *err) {
-    if (shape->B <= 0 || shape->T <= 0 || shape->n_embed < 0 || shape->n_prefix < 0)
+    if (shape->B <= 0 || shape->T < 0 || (shape->T == 0 && shape->n_embed == 0) || shape->n_embed < 0 ||
+        shape->n_prefix < 0)
         return sk_err(err, "invalid activation shape B=%d T=%d", shape->B, shape->T);
     SkActs *a = calloc(1, sizeof *a);
     if (!a) return sk_err(err, "out of memory");
@@ -250,7 +251,7 @@ void sk_acts_free(SkActs *a) {
 
 static int check_batch(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h, SkError *err) {
     int ne = h ? h->n_embed : 0, np = h ? h->n_prefix : 0, off = h ? h->pos_offset : 0;
-    if (b->B <= 0 || b->T <= 0) return sk_err(err, "empty batch");
+    if (b->B <= 0 || b->T < 0 || (b->T == 0 && ne == 0)) return sk_err(err, "empty batch");
     if (b->B > a->shape.B || b->T > a->shape.T || ne > a->shape.n_embed || np > a->shape.n_prefix)
         return sk_err(err, "batch %dx%d (+%d embedded, %d prefix) exceeds the activation shape "
                            "%dx%d (+%d, %d)", b->B, b->T, ne, np, a->shape.B, a->shape.T,
@@ -277,6 +278,7 @@ int sk_model_forward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h, 
     a->B = b->B;
     a->T = b->T;
     a->S = h->n_embed + b->T;
+    a->P = h->n_prefix;
     return m->arch->forward(m, a, b, h, err);
 }
 
@@ -325,6 +327,10 @@ void sk_model_kv_forward(SkModel *m, int layer, const float *g, int n, float *k,
 void sk_model_kv_backward(SkModel *m, int layer, const float *g, int n, const float *dk,
                           const float *dv, float *dg, float *scratch) {
     m->arch->kv_backward(m, layer, g, n, dk, dv, dg, scratch);
+}
+
+void sk_acts_layer_kv(const SkModel *m, const SkActs *a, int layer, const float **k, const float **v) {
+    m->arch->layer_kv(m, a, layer, k, v);
 }
 
 const float *sk_acts_block_input(const SkModel *m, const SkActs *a, int layer) {

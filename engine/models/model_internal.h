@@ -24,6 +24,7 @@ typedef struct SkArch {
     const float *(*lm_head)(const SkModel *m, float **grad);
     void (*release)(SkModel *m); /* frees impl */
     const float *(*block_input)(const SkModel *m, const SkActs *a, int layer);
+    void (*layer_kv)(const SkModel *m, const SkActs *a, int layer, const float **k, const float **v);
     size_t (*kv_scratch)(const SkModel *m, int n);
     void (*kv_forward)(SkModel *m, int layer, const float *g, int n, float *k, float *v,
                        float *scratch);
@@ -48,7 +49,7 @@ struct SkActs {
     void *impl;
     float *hidden;  /* [B, S, d] */
     float *d_input; /* [B, S, d] */
-    int B, T, S;    /* shape of the last forward */
+    int B, T, S, P; /* shape of the last forward (P: prefix columns) */
 };
 
 /* Adds a parameter to the table (during declare). */

@@ -8,7 +8,8 @@
  *
  * live (the authors' released code): P [m, d] starts as the prompt's token embeddings
  * and is run through the frozen model every step; each block's keys/values of that
- * pass are the prefix, and gradients flow back through the whole prompt pass into P. */
+ * pass are the prefix, and gradients flow back through the whole prompt pass into P.
+ * (The authors' optional shared dh x dh transform on those keys/values is not offered.) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@ static void free_states(SkPrefix *s) {
         if (s->dg) free(s->dg[l]);
         if (s->ad) sk_adapter_free(&s->ad[l]);
     }
+    if (s->h) free(s->h[s->L]); /* the states array has one more entry than layers */
     free(s->h), free(s->g), free(s->dg), free(s->ad), free(s->scratch);
     s->h = s->g = s->dg = NULL;
     s->ad = NULL;
@@ -73,6 +75,7 @@ static int init_cached(SkMethod *me, SkPrefix *s, SkError *err) {
     return 0;
 }
 
+/* live: the prompt pass runs every step on P (positions 0..m-1, no input tokens). */
 static int init_live(SkMethod *me, SkPrefix *s, SkError *err) {
     SkParam *wte = sk_model_param(me->model, "wte.weight");
     if (!wte) return sk_err(err, "sk_prefix live: the model has no token embedding table");
@@ -81,8 +84,35 @@ static int init_live(SkMethod *me, SkPrefix *s, SkError *err) {
     for (int i = 0; i < s->m; i++)
         memcpy(s->P->w + (size_t)i * s->d, wte->w + (size_t)me->prompt_ids.ids[i] * s->d,
                (size_t)s->d * sizeof(float));
-    return sk_err(err, "sk_prefix mode=\"live\" is not available yet; use the default "
-                       "mode=\"cached\"");
+    SkActsShape shape = {.B = 1, .T = 0, .n_embed = s->m};
+    if (sk_acts_new(me->model, &shape, &s->acts, err) != 0) return -1;
+    s->zero_hidden = calloc((size_t)s->m * s->d, sizeof(float));
+    if (!s->zero_hidden) return sk_err(err, "out of memory");
+    return 0;
+}
+
+static int live_forward(SkMethod *me, SkPrefix *s, SkError *err) {
+    SkHooks h = {.n_embed = s->m, .embed = s->P->w};
+    SkBatch b = {.B = 1, .T = 0};
+    if (sk_model_forward(me->model, s->acts, &b, &h, err) != 0) return -1;
+    size_t kv = (size_t)s->m * s->d * sizeof(float);
+    for (int l = 0; l < s->L; l++) {
+        const float *k, *v;
+        sk_acts_layer_kv(me->model, s->acts, l, &k, &v);
+        memcpy(me->pk[l], k, kv);
+        memcpy(me->pv[l], v, kv);
+    }
+    return 0;
+}
+
+/* d(prefix keys/values) of the input pass are gradients of the prompt pass's own
+ * keys/values: inject them there and run its backward down to P. */
+static void live_backward(SkMethod *me, SkPrefix *s) {
+    SkHooks h = {.n_embed = s->m, .embed = s->P->w, .d_embed = s->P->g,
+                 .kv_grad_k = (const float *const *)me->dpk, .kv_grad_v = (const float *const *)me->dpv};
+    SkBatch b = {.B = 1, .T = 0};
+    SkError err;
+    sk_model_backward(me->model, s->acts, &b, &h, s->zero_hidden, &err);
 }
 
 static int sk_prefix_init(SkMethod *me, SkError *err) {
@@ -96,15 +126,20 @@ static int sk_prefix_init(SkMethod *me, SkError *err) {
     if (sk_method_alloc_prefix(me, s->m, err) != 0) return -1;
     if (me->cfg.live ? init_live(me, s, err) : init_cached(me, s, err)) return -1;
     static const char *kinds[] = {"low-rank", "linear", "MLP", "free"};
-    snprintf(me->desc, sizeof me->desc,
-             "sk_prefix: %s adapters on the %d-token prompt's states in each of %d layers, used "
-             "as prefix keys/values", kinds[me->cfg.adapter], s->m, s->L);
+    if (me->cfg.live)
+        snprintf(me->desc, sizeof me->desc,
+                 "sk_prefix (live): the %d-token prompt's embeddings, run through the frozen model "
+                 "every step; its keys/values in each of %d layers are the prefix", s->m, s->L);
+    else
+        snprintf(me->desc, sizeof me->desc,
+                 "sk_prefix: %s adapters on the %d-token prompt's states in each of %d layers, used "
+                 "as prefix keys/values", kinds[me->cfg.adapter], s->m, s->L);
     return 0;
 }
 
 static int sk_prefix_forward(SkMethod *me, SkError *err) {
-    (void)err;
     SkPrefix *s = me->impl;
+    if (me->cfg.live) return live_forward(me, s, err);
     for (int l = 0; l < s->L; l++) {
         sk_adapter_forward(&s->ad[l], s->h[l], s->g[l]);
         sk_model_kv_forward(me->model, l, s->g[l], s->m, me->pk[l], me->pv[l],
@@ -115,6 +150,10 @@ static int sk_prefix_forward(SkMethod *me, SkError *err) {
 
 static void sk_prefix_backward(SkMethod *me) {
     SkPrefix *s = me->impl;
+    if (me->cfg.live) {
+        live_backward(me, s);
+        return;
+    }
     for (int l = 0; l < s->L; l++) {
         memset(s->dg[l], 0, (size_t)s->m * s->d * sizeof(float));
         sk_model_kv_backward(me->model, l, s->g[l], s->m, me->dpk[l], me->dpv[l], s->dg[l],
@@ -135,6 +174,7 @@ static void sk_prefix_release(SkMethod *me) {
 /* A new prompt of the same length keeps the trained adapters; the states are re-read. */
 static int sk_prefix_prompt_changed(SkMethod *me, SkError *err) {
     SkPrefix *s = me->impl;
+    if (me->cfg.live) return sk_err(err, "sk_prefix live: changing the prompt needs a new method");
     if (me->prompt_ids.n != s->m)
         return sk_err(err, "sk_prefix: the new prompt has %d tokens, the adapters were built for "
                            "%d; create a new method", me->prompt_ids.n, s->m);

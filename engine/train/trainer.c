@@ -102,8 +102,8 @@ static int encode_set(const SkTask *t, const SkDataset *ds, int cap, Encoded *e,
             sk_ids_free(&ids);
             return sk_err(err, "out of memory");
         }
-        memcpy(e->ids[i], lit, (size_t)nlit * sizeof(int32_t));
-        memcpy(e->ids[i] + nlit, ids.ids, (size_t)nin * sizeof(int32_t));
+        if (nlit) memcpy(e->ids[i], lit, (size_t)nlit * sizeof(int32_t));
+        if (nin) memcpy(e->ids[i] + nlit, ids.ids, (size_t)nin * sizeof(int32_t));
         if (ntpl) memcpy(e->ids[i] + nlit + nin, tpl, (size_t)ntpl * sizeof(int32_t));
         e->len[i] = n;
         e->label[i] = x->label;

@@ -43,6 +43,7 @@ local probe = m:logits(m.tokenizer:encode("the good cat"))
 local prompt = "Is the text good or bad?"
 local methods = {
   {"sk_prefix", sk.method.sk_prefix{prompt = prompt}, 1e-2},
+  {"sk_prefix", sk.method.sk_prefix{prompt = prompt, mode = "live"}, 1e-2},
   {"sk_prompt", sk.method.sk_prompt{prompt = prompt}, 1e-2},
   {"prefix_tuning", sk.method.prefix_tuning{n_virtual = 5}, 1e-2},
   {"p_tuning_v2", sk.method.p_tuning_v2{n_virtual = 5}, 1e-2},

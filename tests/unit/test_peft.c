@@ -233,6 +233,13 @@ static void test_step0(void) {
         printf("  sk_prompt adapter=%-8s step 0 vs prompt ++ input: rel err %.2e\n", adapters[k], e);
         free(hp);
     }
+    snprintf(js, sizeof js, "{\"method\": \"sk_prefix\", \"prompt\": \"%s\", \"mode\": \"live\"}", PROMPT);
+    int nel;
+    float *hlive = method_hidden(js, &nel);
+    double el = tu_rel_err(hlive, ref, (size_t)x.n * 32);
+    CHECK(el <= 1e-5, "sk_prefix live step 0 differs from prompt ++ input: %.3g", el);
+    printf("  sk_prefix mode=live        step 0 vs prompt ++ input: rel err %.2e\n", el);
+    free(hlive);
     /* the literal prompt of head_only is the same sequence */
     int ne;
     snprintf(js, sizeof js, "{\"method\": \"head_only\", \"prompt\": \"%s\"}", PROMPT);
@@ -321,6 +328,8 @@ int main(int argc, char **argv) {
     }
     snprintf(js, sizeof js, "{\"method\": \"sk_prompt\", \"prompt\": \"%s\", \"source_layer\": 1}", PROMPT);
     gradcheck_case("sk_prompt/source_layer=1", js, lin);
+    snprintf(js, sizeof js, "{\"method\": \"sk_prefix\", \"prompt\": \"%s\", \"mode\": \"live\"}", PROMPT);
+    gradcheck_case("sk_prefix/live", js, lin);
     gradcheck_case("prefix_tuning (projection)", "{\"method\": \"prefix_tuning\", \"n_virtual\": 4, \"hidden\": 16}", lin);
     gradcheck_case("prefix_tuning (no projection)", "{\"method\": \"prefix_tuning\", \"n_virtual\": 4, \"projection\": false}", lin);
     gradcheck_case("p_tuning_v2", "{\"method\": \"p_tuning_v2\", \"n_virtual\": 3}", lin);
