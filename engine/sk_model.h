@@ -108,6 +108,7 @@ typedef struct SkActsShape {
     int n_embed;
     int n_prefix;
     int lora_rank; /* largest rank of any delta (0 = none) */
+    bool lora_dropout; /* some delta uses dropout: room for its dropped inputs */
 } SkActsShape;
 
 typedef struct SkActs SkActs;

@@ -42,6 +42,7 @@ typedef struct {
     float *datt;               /* [B, H, S, Skv] */
     float *lora_du;            /* [N, r] */
     float *attn_scratch;       /* [B * H, dh, Skv] */
+    float *lora_x;             /* [L][N, 3d + F]: dropped inputs of the four projections */
 } Gpt2Acts;
 
 static int declare(SkModel *m, SkError *err) {
@@ -137,6 +138,7 @@ static size_t layout(const SkModel *m, const SkActsShape *s, SkArena *arena, Gpt
         {&g->dqkv, N * 3 * d}, {&g->dk, B * Skv * d}, {&g->dv, B * Skv * d},
         {&g->datt, B * H * S * Skv}, {&g->lora_du, N * r},
         {&g->attn_scratch, B * H * (size_t)c->head_dim * Skv},
+        {&g->lora_x, s->lora_dropout ? L * N * (3 * d + F) : 0},
     };
     size_t total = 0;
     for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
@@ -165,9 +167,16 @@ static int acts_bind(SkModel *m, SkActs *a) {
     return a->hidden && a->d_input ? 0 : -1;
 }
 
-static SkLowRank *lora_at(const SkModel *m, const SkHooks *h, int l, SkProj p) {
-    (void)m;
-    return h->lora ? h->lora[l * SK_PROJ_COUNT + p] : NULL;
+/* The delta on projection p of layer l, with its dropout buffer placed (inputs of
+ * c_attn, attn.c_proj and mlp.c_fc have d columns, mlp.c_proj's have F). */
+static SkLowRank *lora_at(const SkModel *m, const SkActs *a, const SkHooks *h, int l, SkProj p) {
+    SkLowRank *lr = h->lora ? h->lora[l * SK_PROJ_COUNT + p] : NULL;
+    if (lr && lr->dropout > 0) {
+        const Gpt2Acts *A = a->impl;
+        size_t N = (size_t)a->B * a->S, d = (size_t)m->cfg.d_model, F = (size_t)m->cfg.d_ff;
+        lr->xd = A->lora_x + (size_t)l * N * (3 * d + F) + N * d * (size_t)p;
+    }
+    return lr;
 }
 
 static int forward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h, SkError *err) {
@@ -210,7 +219,7 @@ static int forward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h, Sk
         sk_layernorm_forward(pool, ln1, A->ln1_mean + (size_t)l * N, A->ln1_rstd + (size_t)l * N, x,
                              W->ln1_w->w, W->ln1_b->w, N, d, c->norm_eps);
         sk_linear_forward(qkv, ln1, W->qkv_w->w, W->qkv_b->w, N, d, 3 * d, false);
-        if ((lr = lora_at(m, h, l, SK_PROJ_QKV))) {
+        if ((lr = lora_at(m, a, h, l, SK_PROJ_QKV))) {
             lr->u = u + (size_t)SK_PROJ_QKV * N * r;
             sk_lowrank_forward(lr, qkv, ln1, N, d, 3 * d);
         }
@@ -231,7 +240,7 @@ static int forward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h, Sk
         /* x1 = x + atty @ Wo^T + bo */
         memcpy(x1, x, Nd * sizeof(float));
         sk_linear_forward(x1, atty, W->o_w->w, W->o_b->w, N, d, d, true);
-        if ((lr = lora_at(m, h, l, SK_PROJ_ATTN_OUT))) {
+        if ((lr = lora_at(m, a, h, l, SK_PROJ_ATTN_OUT))) {
             lr->u = u + (size_t)SK_PROJ_ATTN_OUT * N * r;
             sk_lowrank_forward(lr, x1, atty, N, d, d);
         }
@@ -239,14 +248,14 @@ static int forward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h, Sk
         sk_layernorm_forward(pool, ln2, A->ln2_mean + (size_t)l * N, A->ln2_rstd + (size_t)l * N, x1,
                              W->ln2_w->w, W->ln2_b->w, N, d, c->norm_eps);
         sk_linear_forward(fch, ln2, W->fc_w->w, W->fc_b->w, N, d, F, false);
-        if ((lr = lora_at(m, h, l, SK_PROJ_FC))) {
+        if ((lr = lora_at(m, a, h, l, SK_PROJ_FC))) {
             lr->u = u + (size_t)SK_PROJ_FC * N * r;
             sk_lowrank_forward(lr, fch, ln2, N, d, F);
         }
         sk_activation_forward(pool, c->activation, fcg, fch, (size_t)N * F);
         memcpy(xn, x1, Nd * sizeof(float));
         sk_linear_forward(xn, fcg, W->p_w->w, W->p_b->w, N, F, d, true);
-        if ((lr = lora_at(m, h, l, SK_PROJ_MLP_OUT))) {
+        if ((lr = lora_at(m, a, h, l, SK_PROJ_MLP_OUT))) {
             lr->u = u + (size_t)SK_PROJ_MLP_OUT * N * r;
             sk_lowrank_forward(lr, xn, fcg, N, F, d);
         }
@@ -288,7 +297,7 @@ static int backward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h,
         /* MLP out: xn = x1 + fcg @ Wp^T  ->  dfcg[N,F] = dres @ Wp, dres passes to x1 */
         memset(A->dff_a, 0, (size_t)N * F * sizeof(float));
         sk_linear_backward(A->dff_a, W->p_w->g, W->p_b->g, A->dres, fcg, W->p_w->w, N, F, d);
-        if ((lr = lora_at(m, h, l, SK_PROJ_MLP_OUT))) {
+        if ((lr = lora_at(m, a, h, l, SK_PROJ_MLP_OUT))) {
             lr->u = u + (size_t)SK_PROJ_MLP_OUT * N * r, lr->du = A->lora_du;
             sk_lowrank_backward(lr, A->dff_a, A->dres, fcg, N, F, d);
         }
@@ -296,7 +305,7 @@ static int backward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h,
         sk_activation_backward(pool, c->activation, A->dff_b, fch, A->dff_a, (size_t)N * F);
         memset(A->dln, 0, Nd * sizeof(float));
         sk_linear_backward(A->dln, W->fc_w->g, W->fc_b->g, A->dff_b, ln2, W->fc_w->w, N, d, F);
-        if ((lr = lora_at(m, h, l, SK_PROJ_FC))) {
+        if ((lr = lora_at(m, a, h, l, SK_PROJ_FC))) {
             lr->u = u + (size_t)SK_PROJ_FC * N * r, lr->du = A->lora_du;
             sk_lowrank_backward(lr, A->dln, A->dff_b, ln2, N, d, F);
         }
@@ -306,7 +315,7 @@ static int backward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h,
         /* attention out: x1 = x + atty @ Wo^T */
         memset(A->datty, 0, Nd * sizeof(float));
         sk_linear_backward(A->datty, W->o_w->g, W->o_b->g, A->dres, atty, W->o_w->w, N, d, d);
-        if ((lr = lora_at(m, h, l, SK_PROJ_ATTN_OUT))) {
+        if ((lr = lora_at(m, a, h, l, SK_PROJ_ATTN_OUT))) {
             lr->u = u + (size_t)SK_PROJ_ATTN_OUT * N * r, lr->du = A->lora_du;
             sk_lowrank_backward(lr, A->datty, A->dres, atty, N, d, d);
         }
@@ -334,7 +343,7 @@ static int backward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h,
         }
         memset(A->dln, 0, Nd * sizeof(float));
         sk_linear_backward(A->dln, W->qkv_w->g, W->qkv_b->g, A->dqkv, ln1, W->qkv_w->w, N, d, 3 * d);
-        if ((lr = lora_at(m, h, l, SK_PROJ_QKV))) {
+        if ((lr = lora_at(m, a, h, l, SK_PROJ_QKV))) {
             lr->u = u + (size_t)SK_PROJ_QKV * N * r, lr->du = A->lora_du;
             sk_lowrank_backward(lr, A->dln, A->dqkv, ln1, N, d, 3 * d);
         }

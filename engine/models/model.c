@@ -264,10 +264,13 @@ static int check_batch(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h
             return sk_err(err, "token id %d at position %d is outside the vocabulary (%d)",
                           b->ids[i], i, m->cfg.vocab_size);
     if (h && h->lora)
-        for (int i = 0; i < m->cfg.n_layer * SK_PROJ_COUNT; i++)
+        for (int i = 0; i < m->cfg.n_layer * SK_PROJ_COUNT; i++) {
             if (h->lora[i] && h->lora[i]->r > a->shape.lora_rank)
                 return sk_err(err, "low-rank delta of rank %d exceeds the activation shape (%d)",
                               h->lora[i]->r, a->shape.lora_rank);
+            if (h->lora[i] && h->lora[i]->dropout > 0 && !a->shape.lora_dropout)
+                return sk_err(err, "low-rank dropout needs activations made with lora_dropout");
+        }
     return 0;
 }
 

@@ -37,9 +37,23 @@ void sk_linear_backward(float *dinp, float *dW, float *db, const float *dout, co
         }
 }
 
+/* Whether element i survives dropout p under seed (splitmix64 hash: uniform, repeatable). */
+static inline bool keep(uint64_t seed, size_t i, float p) {
+    uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (uint64_t)(i + 1);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    return (double)(z >> 11) * 0x1.0p-53 >= p;
+}
+
 void sk_lowrank_forward(SkLowRank *lr, float *out, const float *inp, int N, int In, int Out) {
     int r = lr->r;
-    /* u[N,r] = inp[N,In] @ A[r,In]^T */
+    if (lr->dropout > 0) { /* x = dropout(inp) */
+        float s = 1.0f / (1.0f - lr->dropout);
+        for (size_t i = 0; i < (size_t)N * In; i++) lr->xd[i] = keep(lr->seed, i, lr->dropout) ? inp[i] * s : 0.0f;
+        inp = lr->xd;
+    }
+    /* u[N,r] = x[N,In] @ A[r,In]^T */
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, r, In, 1.0f, inp, In, lr->A, In, 0.0f,
                 lr->u, r);
     /* out[N,Out] += scale * u[N,r] @ B[Out,r]^T */
@@ -57,10 +71,20 @@ void sk_lowrank_backward(SkLowRank *lr, float *dinp, const float *dout, const fl
     /* du[N,r] = scale * dout[N,Out] @ B[Out,r] */
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, r, Out, lr->scale, dout, Out, lr->B, r,
                 0.0f, lr->du, r);
-    if (lr->dA) /* dA[r,In] += du^T[r,N] @ inp[N,In] */
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r, In, N, 1.0f, lr->du, r, inp, In,
+    const float *x = lr->dropout > 0 ? lr->xd : inp;
+    if (lr->dA) /* dA[r,In] += du^T[r,N] @ x[N,In] */
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, r, In, N, 1.0f, lr->du, r, x, In,
                     1.0f, lr->dA, In);
-    if (dinp) /* dinp[N,In] += du[N,r] @ A[r,In] */
+    if (!dinp) return;
+    if (lr->dropout <= 0) { /* dinp[N,In] += du[N,r] @ A[r,In] */
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, In, r, 1.0f, lr->du, r, lr->A, In,
                     1.0f, dinp, In);
+        return;
+    }
+    /* dx = du A (into xd, no longer needed), then through the mask */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, In, r, 1.0f, lr->du, r, lr->A, In, 0.0f,
+                lr->xd, In);
+    float s = 1.0f / (1.0f - lr->dropout);
+    for (size_t i = 0; i < (size_t)N * In; i++)
+        if (keep(lr->seed, i, lr->dropout)) dinp[i] += lr->xd[i] * s;
 }

@@ -29,6 +29,12 @@ typedef struct SkLowRank {
     float *dA, *dB; /* NULL when not trained */
     float *u;       /* [N, r] saved by forward for backward (caller-provided) */
     float *du;      /* [N, r] scratch for backward */
+    /* dropout on the delta's input (LoRA's lora_dropout): element i is kept with
+     * probability 1 - p and scaled by 1/(1-p); the mask is a hash of (seed, i), so
+     * backward recomputes it instead of storing it. */
+    float dropout;
+    uint64_t seed;
+    float *xd;      /* [N, In] dropped input (needed when dropout > 0) */
 } SkLowRank;
 /* out[N,Out] += scale * u @ B^T, u[N,r] = inp @ A^T */
 void sk_lowrank_forward(SkLowRank *lr, float *out, const float *inp, int N, int In, int Out);

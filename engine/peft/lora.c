@@ -15,8 +15,6 @@ typedef struct {
 } Lora;
 
 static int lora_init(SkMethod *me, SkError *err) {
-    if (me->cfg.lora_dropout > 0)
-        return sk_err(err, "lora: dropout > 0 is not supported yet (use dropout = 0)");
     Lora *s = calloc(1, sizeof *s);
     if (!s) return sk_err(err, "out of memory");
     me->impl = s;
@@ -45,8 +43,22 @@ static int lora_init(SkMethod *me, SkError *err) {
             me->lora[l * SK_PROJ_COUNT + p] = lr;
         }
     me->lora_rank = r;
-    snprintf(me->desc, sizeof me->desc, "lora: rank-%d updates (alpha %g) on %d projection%s in each of %d layers",
-             r, me->cfg.lora_alpha, n_targets, n_targets == 1 ? "" : "s", L);
+    snprintf(me->desc, sizeof me->desc, "lora: rank-%d updates (alpha %g%s) on %d projection%s in each of %d layers",
+             r, me->cfg.lora_alpha, me->cfg.lora_dropout > 0 ? ", dropout" : "", n_targets,
+             n_targets == 1 ? "" : "s", L);
+    return 0;
+}
+
+/* Dropout acts while training only, with a fresh mask each step (and each delta). */
+static int lora_forward(SkMethod *me, SkError *err) {
+    (void)err;
+    int n = sk_model_config(me->model)->n_layer * SK_PROJ_COUNT;
+    uint64_t base = sk_rng_u64(&me->rng);
+    for (int i = 0; i < n; i++)
+        if (me->lora[i]) {
+            me->lora[i]->dropout = me->training ? me->cfg.lora_dropout : 0.0f;
+            me->lora[i]->seed = base + (uint64_t)i * 0x632be59bd9b4e019ULL;
+        }
     return 0;
 }
 
@@ -57,4 +69,4 @@ static void lora_release(SkMethod *me) {
     free(s);
 }
 
-const SkMethodOps sk_ops_lora = {.init = lora_init, .release = lora_release};
+const SkMethodOps sk_ops_lora = {.init = lora_init, .forward = lora_forward, .release = lora_release};

@@ -334,6 +334,7 @@ void sk_method_shape(const SkMethod *me, SkActsShape *shape) {
     shape->n_embed = me->n_embed;
     shape->n_prefix = me->n_prefix;
     shape->lora_rank = me->lora_rank;
+    shape->lora_dropout = me->cfg.kind == SK_M_LORA && me->cfg.lora_dropout > 0;
 }
 
 int sk_method_forward(SkMethod *me, SkHooks *h, SkError *err) {

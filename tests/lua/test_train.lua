@@ -50,6 +50,7 @@ local methods = {
   {"prompt_tuning", sk.method.prompt_tuning{n_virtual = 5}, 1e-2},
   {"p_tuning", sk.method.p_tuning{n_virtual = 5}, 1e-2},
   {"lora", sk.method.lora{}, 1e-2},
+  {"lora", sk.method.lora{dropout = 0.1, targets = {"c_attn", "mlp.c_fc"}}, 1e-2},
   {"head_only", sk.method.head_only{}, 1e-2},
   {"full", sk.method.full{}, 1e-3},
 }

@@ -74,24 +74,27 @@ static double lin_loss(void *v) {
     return dot(c->y, c->w, (size_t)c->N * c->Out);
 }
 
-static void test_linear(bool use_lr) {
+static void test_linear(bool use_lr, float dropout) {
     LinCtx c = {.N = 5, .In = 7, .Out = 6, .use_lr = use_lr};
     c.x = randn(35, 1), c.W = randn(42, 0.5f), c.b = randn(6, 0.5f), c.y = zeros(30), c.w = randn(30, 1);
     float *dx = zeros(35), *dW = zeros(42), *db = zeros(6);
     if (use_lr) {
         c.lr = (SkLowRank){.r = 3, .scale = 1.7f, .A = randn(21, 0.5f), .B = randn(18, 0.5f),
-                           .dA = zeros(21), .dB = zeros(18), .u = zeros(15), .du = zeros(15)};
+                           .dA = zeros(21), .dB = zeros(18), .u = zeros(15), .du = zeros(15),
+                           .dropout = dropout, .seed = 42, .xd = zeros(35)};
     }
     lin_loss(&c);
     sk_linear_backward(dx, dW, db, c.w, c.x, c.W, c.N, c.In, c.Out);
     if (use_lr) sk_lowrank_backward(&c.lr, dx, c.w, c.x, c.N, c.In, c.Out);
-    gradcheck(use_lr ? "linear+lowrank d(input)" : "linear d(input)", c.x, dx, 35, lin_loss, &c);
+    gradcheck(!use_lr ? "linear d(input)" : dropout > 0 ? "linear+lowrank(dropout) d(input)" : "linear+lowrank d(input)",
+              c.x, dx, 35, lin_loss, &c);
     gradcheck("linear d(weight)", c.W, dW, 42, lin_loss, &c);
     gradcheck("linear d(bias)", c.b, db, 6, lin_loss, &c);
     if (use_lr) {
         gradcheck("lowrank d(A)", (float *)c.lr.A, c.lr.dA, 21, lin_loss, &c);
         gradcheck("lowrank d(B)", (float *)c.lr.B, c.lr.dB, 18, lin_loss, &c);
         free((float *)c.lr.A), free((float *)c.lr.B), free(c.lr.dA), free(c.lr.dB), free(c.lr.u), free(c.lr.du);
+        free(c.lr.xd);
     }
     free(c.x), free(c.W), free(c.b), free(c.y), free(c.w), free(dx), free(dW), free(db);
 }
@@ -382,8 +385,9 @@ int main(void) {
     SkPool *pool = sk_pool_new(2);
     printf("ops:\n");
     test_fastmath();
-    test_linear(false);
-    test_linear(true);
+    test_linear(false, 0);
+    test_linear(true, 0);
+    test_linear(true, 0.3f); /* the same hashed mask on every evaluation */
     test_layernorm(pool);
     test_activation(SK_ACT_GELU_TANH, "gelu (tanh)");
     test_activation(SK_ACT_GELU_ERF, "gelu (erf)");
