@@ -20,6 +20,20 @@ static SkDataset *push_dataset(lua_State *L) {
     return ds;
 }
 
+/* A column: a name, or a 1-based column number (for files without a header row). */
+static const char *opt_column(lua_State *L, int t, const char *k, int *index) {
+    lua_getfield(L, t, k);
+    const char *s = NULL;
+    if (lua_type(L, -1) == LUA_TNUMBER) {
+        *index = (int)lua_tointeger(L, -1);
+        if (*index < 1) luaL_error(L, "sk.data.load: column %s must be >= 1", k);
+    } else if (!lua_isnil(L, -1)) {
+        s = luaL_checkstring(L, -1);
+    }
+    lua_pop(L, 1);
+    return s;
+}
+
 static const char *opt_string(lua_State *L, int t, const char *k) {
     lua_getfield(L, t, k);
     const char *s = lua_isnil(L, -1) ? NULL : luaL_checkstring(L, -1);
@@ -37,7 +51,7 @@ static bool opt_bool(lua_State *L, int t, const char *k) {
 static int d_load(lua_State *L) {
     luaL_checktype(L, 1, LUA_TTABLE);
     static const char *known[] = {"path", "format", "text", "text_pair", "label", "labels", "regression",
-                                  "skip_bad", "limit", NULL};
+                                  "skip_bad", "limit", "header", NULL};
     lua_pushnil(L);
     while (lua_next(L, 1)) {
         bool ok = false;
@@ -50,9 +64,12 @@ static int d_load(lua_State *L) {
     o.path = opt_string(L, 1, "path");
     if (!o.path) return luaL_error(L, "sk.data.load: path is required");
     o.format = opt_string(L, 1, "format");
-    o.text = opt_string(L, 1, "text");
-    o.text_pair = opt_string(L, 1, "text_pair");
-    o.label = opt_string(L, 1, "label");
+    o.text = opt_column(L, 1, "text", &o.text_col);
+    o.text_pair = opt_column(L, 1, "text_pair", &o.pair_col);
+    o.label = opt_column(L, 1, "label", &o.label_col);
+    lua_getfield(L, 1, "header");
+    o.no_header = lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1);
+    lua_pop(L, 1);
     o.regression = opt_bool(L, 1, "regression");
     o.skip_bad = opt_bool(L, 1, "skip_bad");
     lua_getfield(L, 1, "limit");
@@ -168,13 +185,63 @@ static int d_gc(lua_State *L) {
     return 0;
 }
 
+static const char *datasets_dir(void) {
+    const char *env = getenv("SKTUNE_DATASETS");
+    return env && *env ? env : SKTUNE_SOURCE_ROOT "/datasets";
+}
+
+/* Moves a dataset into a new userdata. */
+static void push_moved(lua_State *L, SkDataset *src) {
+    SkDataset *ds = push_dataset(L);
+    *ds = *src;
+    memset(src, 0, sizeof *src);
+}
+
+static int d_task(lua_State *L) {
+    const char *name = luaL_checkstring(L, 1);
+    SkDataTask t;
+    SkError err;
+    if (sk_data_task_load(datasets_dir(), name, &t, &err) != 0) return sk_lua_error(L, &err);
+    lua_createtable(L, 0, 8);
+    lua_pushstring(L, t.name), lua_setfield(L, -2, "name");
+    lua_pushstring(L, t.prompt), lua_setfield(L, -2, "prompt");
+    lua_pushstring(L, t.source), lua_setfield(L, -2, "source");
+    lua_pushstring(L, t.licence), lua_setfield(L, -2, "licence");
+    lua_createtable(L, t.train.n_labels, 0);
+    for (int i = 0; i < t.train.n_labels; i++) lua_pushstring(L, t.train.labels[i]), lua_rawseti(L, -2, i + 1);
+    lua_setfield(L, -2, "labels");
+    lua_createtable(L, t.n_words, 0);
+    for (int i = 0; i < t.n_words; i++) lua_pushstring(L, t.words[i]), lua_rawseti(L, -2, i + 1);
+    lua_setfield(L, -2, "words");
+    push_moved(L, &t.train), lua_setfield(L, -2, "train");
+    push_moved(L, &t.validation), lua_setfield(L, -2, "validation");
+    push_moved(L, &t.test), lua_setfield(L, -2, "test");
+    sk_data_task_free(&t);
+    return 1;
+}
+
+static int d_tasks(lua_State *L) {
+    char **names;
+    int n;
+    SkError err;
+    if (sk_data_task_list(datasets_dir(), &names, &n, &err) != 0) return sk_lua_error(L, &err);
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        lua_pushstring(L, names[i]), lua_rawseti(L, -2, i + 1);
+        free(names[i]);
+    }
+    free(names);
+    return 1;
+}
+
 void sk_lua_data_register(lua_State *L) {
     luaL_newmetatable(L, DATASET_MT);
     lua_pushcfunction(L, d_index), lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, d_len), lua_setfield(L, -2, "__len");
     lua_pushcfunction(L, d_gc), lua_setfield(L, -2, "__gc");
     lua_pop(L, 1);
-    static const luaL_Reg fns[] = {{"load", d_load}, {"from", d_from}, {NULL, NULL}};
+    static const luaL_Reg fns[] = {{"load", d_load}, {"from", d_from}, {"task", d_task},
+                                   {"tasks", d_tasks}, {NULL, NULL}};
     luaL_newlib(L, fns);
     lua_setfield(L, -2, "data"); /* into the sk table on the stack */
 }

@@ -193,16 +193,28 @@ static int read_delimited(const SkDataOptions *o, const char *buf, size_t len, c
         sk_err(err, "out of memory");
         goto done;
     }
-    int got = csv_next(buf, len, &pos, &line, sep, quoting, &header, field, cap, o->path, err);
-    if (got <= 0) {
-        if (got == 0) sk_err(err, "%s: empty file (no header row)", o->path);
-        goto done;
+    int ti, pi, li, ncols = 0;
+    const char *tname = "", *lname = "";
+    if (o->no_header) {
+        if (o->text_col < 1 || o->label_col < 1) {
+            sk_err(err, "%s: without a header row, give text and label as column numbers", o->path);
+            goto done;
+        }
+        ti = o->text_col - 1, li = o->label_col - 1, pi = o->pair_col - 1;
+    } else {
+        int got = csv_next(buf, len, &pos, &line, sep, quoting, &header, field, cap, o->path, err);
+        if (got <= 0) {
+            if (got == 0) sk_err(err, "%s: empty file (no header row)", o->path);
+            goto done;
+        }
+        ncols = header.n;
+        tname = o->text ? o->text : (find_col(&header, "text") >= 0 ? "text" : "sentence");
+        lname = o->label ? o->label : "label";
+        ti = o->text_col ? o->text_col - 1 : find_col(&header, tname);
+        pi = o->pair_col ? o->pair_col - 1 : (o->text_pair ? find_col(&header, o->text_pair) : -1);
+        li = o->label_col ? o->label_col - 1 : find_col(&header, lname);
     }
-    const char *tname = o->text ? o->text : (find_col(&header, "text") >= 0 ? "text" : "sentence");
-    const char *lname = o->label ? o->label : "label";
-    int ti = find_col(&header, tname), pi = o->text_pair ? find_col(&header, o->text_pair) : -1;
-    int li = find_col(&header, lname);
-    if (ti < 0 || li < 0 || (o->text_pair && pi < 0)) {
+    if (!o->no_header && (ti < 0 || li < 0 || ((o->text_pair || o->pair_col) && pi < 0))) {
         char cols[512] = "";
         for (int i = 0; i < header.n; i++) {
             strncat(cols, i ? ", " : "", sizeof cols - strlen(cols) - 1);
@@ -214,7 +226,7 @@ static int read_delimited(const SkDataOptions *o, const char *buf, size_t len, c
     }
     for (;;) {
         SkError rerr;
-        got = csv_next(buf, len, &pos, &line, sep, quoting, &row, field, cap, o->path, &rerr);
+        int got = csv_next(buf, len, &pos, &line, sep, quoting, &row, field, cap, o->path, &rerr);
         if (got == 0) break;
         if (got < 0) {
             if (!o->skip_bad) {
@@ -229,12 +241,19 @@ static int read_delimited(const SkDataOptions *o, const char *buf, size_t len, c
             continue;
         }
         if (row.n == 1 && row.cells[0][0] == 0) continue; /* blank line */
-        if (row.n != header.n) {
+        if (ncols == 0) ncols = row.n; /* no header: the first row sets the width */
+        int need = ti > li ? ti : li;
+        if (pi > need) need = pi;
+        if (row.n != ncols || row.n <= need) {
             if (o->skip_bad) {
                 ds->skipped++;
                 continue;
             }
-            sk_err(err, "%s: line %d: %d fields, the header has %d", o->path, row.line, row.n, header.n);
+            if (row.n != ncols)
+                sk_err(err, "%s: line %d: %d fields, %s has %d", o->path, row.line, row.n,
+                       o->no_header ? "the first row" : "the header", ncols);
+            else
+                sk_err(err, "%s: line %d: no column %d", o->path, row.line, need + 1);
             goto done;
         }
         if (raw_add(raw, row.cells[ti], pi >= 0 ? row.cells[pi] : NULL, row.cells[li], row.line) != 0) {
@@ -378,4 +397,122 @@ int sk_data_load(const SkDataOptions *o, SkDataset *ds, SkError *err) {
     if (rc == 0 && ds->n == 0) rc = sk_err(err, "%s: every row was skipped as malformed", o->path);
     if (rc != 0) sk_data_free(ds);
     return rc;
+}
+
+/* ---- bundled tasks ---------------------------------------------------------------------- */
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include "sk_io.h"
+
+void sk_data_task_free(SkDataTask *t) {
+    sk_data_free(&t->train), sk_data_free(&t->validation), sk_data_free(&t->test);
+    for (int i = 0; i < t->n_words; i++) free(t->words[i]);
+    free(t->words);
+    memset(t, 0, sizeof *t);
+}
+
+static int json_strings(const cJSON *a, char ***out, int *n) {
+    *n = cJSON_GetArraySize(a);
+    *out = calloc((size_t)(*n ? *n : 1), sizeof(char *));
+    if (!*out) return -1;
+    int i = 0;
+    for (const cJSON *e = a ? a->child : NULL; e; e = e->next, i++)
+        if (!cJSON_IsString(e) || !((*out)[i] = strdup(e->valuestring))) return -1;
+    return 0;
+}
+
+int sk_data_task_load(const char *dir, const char *name, SkDataTask *t, SkError *err) {
+    memset(t, 0, sizeof *t);
+    if (!*name || strchr(name, '/') || name[0] == '.') return sk_err(err, "bad task name \"%s\"", name);
+    char tdir[1024], path[1200];
+    snprintf(tdir, sizeof tdir, "%s/%s", dir, name);
+    snprintf(path, sizeof path, "%s/task.json", tdir);
+    if (!sk_file_exists(path)) {
+        char **names;
+        int n;
+        char list[512] = "";
+        if (sk_data_task_list(dir, &names, &n, NULL) == 0) {
+            for (int i = 0; i < n; i++) {
+                strncat(list, i ? ", " : "", sizeof list - strlen(list) - 1);
+                strncat(list, names[i], sizeof list - strlen(list) - 1);
+                free(names[i]);
+            }
+            free(names);
+        }
+        return sk_err(err, "no bundled task \"%s\" (tasks: %s)", name, list[0] ? list : "none found");
+    }
+    cJSON *j;
+    if (sk_json_load(path, &j, err) != 0) return -1;
+    int rc = -1;
+    const cJSON *labels = cJSON_GetObjectItemCaseSensitive(j, "labels");
+    const cJSON *files = cJSON_GetObjectItemCaseSensitive(j, "files");
+    const cJSON *prompt = cJSON_GetObjectItemCaseSensitive(j, "prompt");
+    char **lab = NULL;
+    int nlab = 0;
+    if (!cJSON_IsArray(labels) || !cJSON_IsObject(files) || !cJSON_IsString(prompt)) {
+        sk_err(err, "%s: fields labels, files and prompt are required", path);
+        goto done;
+    }
+    if (json_strings(labels, &lab, &nlab) != 0) {
+        sk_err(err, "%s: labels must be strings", path);
+        goto done;
+    }
+    snprintf(t->name, sizeof t->name, "%s", name);
+    snprintf(t->prompt, sizeof t->prompt, "%s", prompt->valuestring);
+    const cJSON *src = cJSON_GetObjectItemCaseSensitive(j, "source"), *lic = cJSON_GetObjectItemCaseSensitive(j, "licence");
+    if (cJSON_IsString(src)) snprintf(t->source, sizeof t->source, "%s", src->valuestring);
+    if (cJSON_IsString(lic)) snprintf(t->licence, sizeof t->licence, "%s", lic->valuestring);
+    const cJSON *words = cJSON_GetObjectItemCaseSensitive(j, "words");
+    if (cJSON_IsArray(words) && json_strings(words, &t->words, &t->n_words) != 0) {
+        sk_err(err, "%s: words must be strings", path);
+        goto done;
+    }
+    const char *splits[3] = {"train", "validation", "test"};
+    SkDataset *dst[3] = {&t->train, &t->validation, &t->test};
+    for (int s = 0; s < 3; s++) {
+        const cJSON *f = cJSON_GetObjectItemCaseSensitive(files, splits[s]);
+        if (!cJSON_IsString(f) || strchr(f->valuestring, '/')) {
+            sk_err(err, "%s: files.%s missing or not a file name", path, splits[s]);
+            goto done;
+        }
+        char fp[1400];
+        snprintf(fp, sizeof fp, "%s/%s", tdir, f->valuestring);
+        SkDataOptions o = {.path = fp, .labels = (const char *const *)lab, .n_labels = nlab};
+        if (sk_data_load(&o, dst[s], err) != 0) goto done;
+    }
+    rc = 0;
+done:
+    for (int i = 0; i < nlab; i++) free(lab[i]);
+    free(lab);
+    cJSON_Delete(j);
+    if (rc != 0) sk_data_task_free(t);
+    return rc;
+}
+
+static int cmp_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+int sk_data_task_list(const char *dir, char ***names, int *n, SkError *err) {
+    *names = NULL, *n = 0;
+    DIR *d = opendir(dir);
+    if (!d) return sk_err(err, "%s: cannot open the datasets folder", dir);
+    struct dirent *e;
+    int cap = 0;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        char path[1400];
+        snprintf(path, sizeof path, "%s/%s/task.json", dir, e->d_name);
+        if (!sk_file_exists(path)) continue;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            char **nn = realloc(*names, (size_t)cap * sizeof *nn);
+            if (!nn) break;
+            *names = nn;
+        }
+        (*names)[(*n)++] = strdup(e->d_name);
+    }
+    closedir(d);
+    qsort(*names, (size_t)*n, sizeof **names, cmp_name);
+    return 0;
 }
