@@ -38,6 +38,8 @@ typedef struct SkTrainConfig {
     double target;        /* stop when the target metric reaches it (0 = off) */
     char target_metric[16];
     char out_dir[1024];   /* run folder ("" = none) */
+    SkProgressFn progress; /* tokenizing the data sets (may be NULL) */
+    void *progress_ctx;
 } SkTrainConfig;
 
 void sk_train_config_default(SkTrainConfig *c);

@@ -280,6 +280,8 @@ static int l_train(lua_State *L) {
     if (lua_isfunction(L, -1)) ctx.fn = lua_gettop(L);
     else lua_pop(L, 1);
     progress_init(&ctx.progress);
+    tc.progress = progress_update;
+    tc.progress_ctx = &ctx.progress;
     SkTask task = {.model = model, .tok = tok, .method = run->method, .head = run->head};
     SkRunResult res;
     rc = sk_train(&task, train, eval, &tc, on_step, &ctx, &res, &err);

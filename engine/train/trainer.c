@@ -67,7 +67,8 @@ static void encoded_free(Encoded *e) {
     memset(e, 0, sizeof *e);
 }
 
-static int encode_set(const SkTask *t, const SkDataset *ds, int cap, Encoded *e, SkError *err) {
+static int encode_set(const SkTask *t, const SkDataset *ds, int cap, Encoded *e, SkProgressFn progress,
+                      void *pctx, SkError *err) {
     memset(e, 0, sizeof *e);
     int nlit, ntpl;
     const int32_t *lit = sk_method_literal_prompt(t->method, &nlit);
@@ -109,6 +110,7 @@ static int encode_set(const SkTask *t, const SkDataset *ds, int cap, Encoded *e,
         e->label[i] = x->label;
         e->target[i] = x->target;
         if (n > e->longest) e->longest = n;
+        if (progress && ((i + 1) % 256 == 0 || i + 1 == ds->n)) progress(pctx, "tokenizing", i + 1, ds->n);
     }
     sk_ids_free(&ids);
     return 0;
@@ -280,7 +282,7 @@ int sk_evaluate(const SkTask *t, const SkDataset *ds, int batch, int max_len, Sk
     Encoded e;
     Runner r;
     memset(&r, 0, sizeof r);
-    int rc = encode_set(t, ds, cap, &e, err);
+    int rc = encode_set(t, ds, cap, &e, NULL, NULL, err);
     if (rc == 0) rc = runner_init(&r, t, batch > 0 ? batch : 32, e.longest, err);
     sk_method_set_training(t->method, false, 0);
     if (rc == 0) rc = evaluate_encoded(&r, &e, ds->regression, out, pred, probs, err);
@@ -425,8 +427,8 @@ int sk_train(const SkTask *t, const SkDataset *train, const SkDataset *eval,
     SkTrainer *trainer = NULL;
     FILE *log = NULL;
     int *order = NULL;
-    int rc = encode_set(t, train, cap, &etr, err);
-    if (rc == 0 && eval) rc = encode_set(t, eval, cap, &eev, err);
+    int rc = encode_set(t, train, cap, &etr, cfg->progress, cfg->progress_ctx, err);
+    if (rc == 0 && eval) rc = encode_set(t, eval, cap, &eev, cfg->progress, cfg->progress_ctx, err);
     int Tmax = etr.longest > eev.longest ? etr.longest : eev.longest;
     if (rc == 0) rc = sk_trainer_new(t, cfg, Tmax, &trainer, err);
     order = malloc((size_t)train->n * sizeof *order);
