@@ -179,6 +179,26 @@ static SkLowRank *lora_at(const SkModel *m, const SkActs *a, const SkHooks *h, i
     return lr;
 }
 
+/* Layer l's saved activations for a batch of N = B*S rows and Skv key columns. */
+typedef struct {
+    float *x, *ln1, *ln1_mean, *ln1_rstd, *qkv, *k, *v, *att, *atty, *x1;
+    float *ln2, *ln2_mean, *ln2_rstd, *fch, *fcg, *u;
+} LayerActs;
+
+static LayerActs layer_acts(const SkModel *m, const Gpt2Acts *A, int l, int B, int S, int Skv, int r) {
+    size_t N = (size_t)B * S, d = (size_t)m->cfg.d_model, F = (size_t)m->cfg.d_ff, Nd = N * d;
+    size_t kvn = (size_t)B * Skv * d;
+    return (LayerActs){
+        .x = A->x + l * Nd, .ln1 = A->ln1 + l * Nd, .ln1_mean = A->ln1_mean + l * N,
+        .ln1_rstd = A->ln1_rstd + l * N, .qkv = A->qkv + l * Nd * 3, .k = A->k + l * kvn,
+        .v = A->v + l * kvn, .att = A->att + (size_t)l * B * m->cfg.n_head * S * Skv,
+        .atty = A->atty + l * Nd, .x1 = A->x1 + l * Nd, .ln2 = A->ln2 + l * Nd,
+        .ln2_mean = A->ln2_mean + l * N, .ln2_rstd = A->ln2_rstd + l * N,
+        .fch = A->fch + l * N * F, .fcg = A->fcg + l * N * F,
+        .u = A->lora_u + (size_t)l * SK_PROJ_COUNT * N * r,
+    };
+}
+
 static int forward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h, SkError *err) {
     (void)err;
     Gpt2 *g = m->impl;
@@ -205,18 +225,14 @@ static int forward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h, Sk
     SkAttnShape as = {.B = B, .T = S, .P = P, .H = c->n_head, .Hkv = c->n_head, .dh = c->head_dim};
     for (int l = 0; l < L; l++) {
         Gpt2Layer *W = &g->layers[l];
-        float *x = A->x + (size_t)l * Nd, *xn = A->x + (size_t)(l + 1) * Nd;
-        float *ln1 = A->ln1 + (size_t)l * Nd, *ln2 = A->ln2 + (size_t)l * Nd;
-        float *qkv = A->qkv + (size_t)l * Nd * 3, *atty = A->atty + (size_t)l * Nd;
-        float *x1 = A->x1 + (size_t)l * Nd;
-        float *k = A->k + (size_t)l * B * Skv * d, *v = A->v + (size_t)l * B * Skv * d;
-        float *att = A->att + (size_t)l * B * c->n_head * S * Skv;
-        float *fch = A->fch + (size_t)l * N * F, *fcg = A->fcg + (size_t)l * N * F;
-        float *u = A->lora_u + (size_t)l * SK_PROJ_COUNT * N * r;
+        LayerActs la = layer_acts(m, A, l, B, S, Skv, r);
+        float *x = la.x, *xn = A->x + (size_t)(l + 1) * Nd, *ln1 = la.ln1, *ln2 = la.ln2, *qkv = la.qkv;
+        float *atty = la.atty, *x1 = la.x1, *k = la.k, *v = la.v, *att = la.att, *fch = la.fch;
+        float *fcg = la.fcg, *u = la.u;
         SkLowRank *lr;
 
         /* ln1[N,d] = LN(x);  qkv[N,3d] = ln1 @ Wqkv^T + b (+ delta) */
-        sk_layernorm_forward(pool, ln1, A->ln1_mean + (size_t)l * N, A->ln1_rstd + (size_t)l * N, x,
+        sk_layernorm_forward(pool, ln1, la.ln1_mean, la.ln1_rstd, x,
                              W->ln1_w->w, W->ln1_b->w, N, d, c->norm_eps);
         sk_linear_forward(qkv, ln1, W->qkv_w->w, W->qkv_b->w, N, d, 3 * d, false);
         if ((lr = lora_at(m, a, h, l, SK_PROJ_QKV))) {
@@ -245,7 +261,7 @@ static int forward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h, Sk
             sk_lowrank_forward(lr, x1, atty, N, d, d);
         }
         /* MLP: fch = LN2(x1) @ Wfc^T + b;  fcg = act(fch);  xn = x1 + fcg @ Wp^T + bp */
-        sk_layernorm_forward(pool, ln2, A->ln2_mean + (size_t)l * N, A->ln2_rstd + (size_t)l * N, x1,
+        sk_layernorm_forward(pool, ln2, la.ln2_mean, la.ln2_rstd, x1,
                              W->ln2_w->w, W->ln2_b->w, N, d, c->norm_eps);
         sk_linear_forward(fch, ln2, W->fc_w->w, W->fc_b->w, N, d, F, false);
         if ((lr = lora_at(m, a, h, l, SK_PROJ_FC))) {
@@ -284,14 +300,9 @@ static int backward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h,
 
     for (int l = L - 1; l >= 0; l--) {
         Gpt2Layer *W = &g->layers[l];
-        float *x = A->x + (size_t)l * Nd;
-        float *ln1 = A->ln1 + (size_t)l * Nd, *ln2 = A->ln2 + (size_t)l * Nd;
-        float *qkv = A->qkv + (size_t)l * Nd * 3, *atty = A->atty + (size_t)l * Nd;
-        float *x1 = A->x1 + (size_t)l * Nd;
-        float *k = A->k + (size_t)l * B * Skv * d, *v = A->v + (size_t)l * B * Skv * d;
-        float *att = A->att + (size_t)l * B * c->n_head * S * Skv;
-        float *fch = A->fch + (size_t)l * N * F, *fcg = A->fcg + (size_t)l * N * F;
-        float *u = A->lora_u + (size_t)l * SK_PROJ_COUNT * N * r;
+        LayerActs la = layer_acts(m, A, l, B, S, Skv, r);
+        float *x = la.x, *ln1 = la.ln1, *ln2 = la.ln2, *qkv = la.qkv, *atty = la.atty, *x1 = la.x1;
+        float *k = la.k, *v = la.v, *att = la.att, *fch = la.fch, *fcg = la.fcg, *u = la.u;
         SkLowRank *lr;
 
         /* MLP out: xn = x1 + fcg @ Wp^T  ->  dfcg[N,F] = dres @ Wp, dres passes to x1 */
@@ -310,7 +321,7 @@ static int backward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h,
             sk_lowrank_backward(lr, A->dln, A->dff_b, ln2, N, d, F);
         }
         sk_layernorm_backward(pool, A->dres, W->ln2_w->g, W->ln2_b->g, A->dln, x1, W->ln2_w->w,
-                              A->ln2_mean + (size_t)l * N, A->ln2_rstd + (size_t)l * N, N, d);
+                              la.ln2_mean, la.ln2_rstd, N, d);
 
         /* attention out: x1 = x + atty @ Wo^T */
         memset(A->datty, 0, Nd * sizeof(float));
@@ -348,7 +359,7 @@ static int backward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h,
             sk_lowrank_backward(lr, A->dln, A->dqkv, ln1, N, d, 3 * d);
         }
         sk_layernorm_backward(pool, A->dres, W->ln1_w->g, W->ln1_b->g, A->dln, x, W->ln1_w->w,
-                              A->ln1_mean + (size_t)l * N, A->ln1_rstd + (size_t)l * N, N, d);
+                              la.ln1_mean, la.ln1_rstd, N, d);
     }
     memcpy(a->d_input, A->dres, Nd * sizeof(float));
     /* embeddings */
