@@ -7,6 +7,7 @@ int cli_run(int argc, char **argv);
 int cli_info(int argc, char **argv);
 int cli_tokenize(int argc, char **argv);
 int cli_bench(int argc, char **argv);
+int cli_generate(int argc, char **argv);
 
 /* Finds "--name VALUE" or "--name=VALUE" in argv; returns VALUE or NULL. */
 const char *cli_option(int argc, char **argv, const char *name);

@@ -12,6 +12,8 @@ static const char USAGE[] =
     "  sktune run SCRIPT.lua [ARGS...]     run a Lua experiment script (module `sk`)\n"
     "  sktune info --model DIR             architecture, sizes, parameters, dtype, tokenizer\n"
     "  sktune tokenize --model DIR [TEXT]  token ids and pieces of TEXT (or stdin)\n"
+    "  sktune generate --model DIR [--prompt TEXT] [--max-tokens N] [--temperature T]\n"
+    "                  [--top-k K] [--top-p P] [--seed S]   continue a text (greedy by default)\n"
     "  sktune bench [--batch B] [--seq T] [--steps N] [--threads N] [--pass forward|frozen|full]\n"
     "               [--methods all|a,b,...]   one training step of each PEFT method\n"
     "                                      speed of forward/backward at GPT-2-small shape\n"
@@ -81,6 +83,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "info")) return cli_info(argc - 2, argv + 2);
     if (!strcmp(cmd, "tokenize")) return cli_tokenize(argc - 2, argv + 2);
     if (!strcmp(cmd, "bench")) return cli_bench(argc - 2, argv + 2);
+    if (!strcmp(cmd, "generate")) return cli_generate(argc - 2, argv + 2);
     fprintf(stderr, "sktune: unknown command \"%s\"\n\n%s", cmd, USAGE);
     return 2;
 }

@@ -49,6 +49,10 @@ int sk_model_load_progress(const char *dir, SkProgressFn progress, void *ctx, Sk
 /* A model with random weights (N(0, 0.02) as GPT-2 initialises), for benchmarks and tests. */
 int sk_model_new_random(const SkModelConfig *cfg, uint64_t seed, SkModel **out, SkError *err);
 void sk_model_free(SkModel *m);
+/* Writes DIR/config.json and DIR/model.safetensors in the Hugging Face layout (GPT-2:
+ * `transformer.` names, Conv1D weights [in, out]), weights as F32, F16 or BF16, both
+ * files atomically. The tokenizer is not written (see sk_tokenizer_save). */
+int sk_model_save(const SkModel *m, const char *dir, const char *dtype, SkError *err);
 /* An independent copy (weights copied, no gradients): what full fine-tuning trains, so
  * the original stays as it was for every other run. */
 int sk_model_clone(const SkModel *m, SkModel **out, SkError *err);
@@ -150,6 +154,26 @@ void sk_model_kv_forward(SkModel *m, int layer, const float *g, int n, float *k,
 /* dg[n, d_model] += d(k, v) back through the projection and the norm. */
 void sk_model_kv_backward(SkModel *m, int layer, const float *g, int n, const float *dk,
                           const float *dv, float *dg, float *scratch);
+
+/* ---- generation -------------------------------------------------------------------
+ * temperature 0 = greedy (argmax); otherwise logits / temperature, then top-k (0 = off)
+ * and nucleus top-p (1 = off) filtering, sampled with the seeded RNG: the same seed
+ * gives the same text. Stops at max_tokens, at stop_id, at the model's last position,
+ * or when on_token returns nonzero. Each step reruns the prompt and what was generated
+ * (no key/value cache yet), which is fine for small models and short texts. */
+typedef struct SkGenerateOptions {
+    int max_tokens;
+    float temperature;
+    int top_k;
+    float top_p;
+    uint64_t seed;
+    int32_t stop_id;  /* -1: none */
+} SkGenerateOptions;
+
+typedef int (*SkTokenFn)(void *ctx, int32_t id);
+/* out receives up to o->max_tokens ids; *n_out how many were generated. */
+int sk_model_generate(SkModel *m, const int32_t *prompt, int n, const SkGenerateOptions *o,
+                      int32_t *out, int *n_out, SkTokenFn on_token, void *ctx, SkError *err);
 
 /* FLOPs of one forward pass of the blocks over B x T tokens (matmuls + attention). */
 double sk_model_forward_flops(const SkModel *m, int B, int T, bool with_lm_head);

@@ -48,8 +48,11 @@ static int sk_threads(lua_State *L) {
     return 1;
 }
 
+int sk_lua_generate(lua_State *L);
+
 static const luaL_Reg SK_FUNCS[] = {
     {"load_model", sk_lua_model_load},
+    {"generate", sk_lua_generate},
     {"load_npy", sk_lua_load_npy},
     {"cpu_count", sk_threads},
     {NULL, NULL},

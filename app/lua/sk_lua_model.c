@@ -139,6 +139,106 @@ static int model_run(lua_State *L, bool want_logits) {
     return 1;
 }
 
+/* m:save(dir [, {dtype = "F32"|"F16"|"BF16"}]): config.json, model.safetensors, tokenizer.json */
+static int model_save(lua_State *L) {
+    LuaModel *m = check_model(L, 1);
+    const char *dir = luaL_checkstring(L, 2);
+    const char *dtype = "F32";
+    if (lua_istable(L, 3)) {
+        lua_getfield(L, 3, "dtype");
+        if (!lua_isnil(L, -1)) dtype = luaL_checkstring(L, -1);
+        lua_pop(L, 1);
+    }
+    SkError err;
+    if (sk_model_save(m->model, dir, dtype, &err) != 0) return sk_lua_error(L, &err);
+    if (m->tok && sk_tokenizer_save(m->tok, dir, &err) != 0) return sk_lua_error(L, &err);
+    return 0;
+}
+
+/* m:generate(prompt [, {max_tokens, temperature, top_k, top_p, seed, stop, on_token}])
+ * prompt: text or a list of ids. Returns the generated text and its ids. */
+typedef struct {
+    lua_State *L;
+    SkTokenizer *tok;
+    int fn;
+} GenCtx;
+
+static int gen_token(void *vctx, int32_t id) {
+    GenCtx *c = vctx;
+    if (!c->fn) return 0;
+    char buf[1024];
+    int n = c->tok ? sk_tokenizer_token_bytes(c->tok, id, buf, sizeof buf) : 0;
+    lua_pushvalue(c->L, c->fn);
+    lua_pushlstring(c->L, buf, n > 0 ? (size_t)n : 0);
+    lua_pushinteger(c->L, id);
+    lua_call(c->L, 2, 1);
+    int stop = lua_toboolean(c->L, -1);
+    lua_pop(c->L, 1);
+    return stop;
+}
+
+static int model_generate(lua_State *L) {
+    LuaModel *m = check_model(L, 1);
+    const SkModelConfig *c = sk_model_config(m->model);
+    SkIds ids = {0};
+    SkError err;
+    if (lua_type(L, 2) == LUA_TSTRING) {
+        if (!m->tok) return luaL_error(L, "generate: the model has no tokenizer; pass token ids");
+        size_t len;
+        const char *text = lua_tolstring(L, 2, &len);
+        if (sk_tokenizer_encode(m->tok, text, len, true, &ids, &err) != 0) return sk_lua_error(L, &err);
+        if (ids.n == 0 && sk_tokenizer_bos(m->tok) >= 0) sk_ids_push(&ids, sk_tokenizer_bos(m->tok));
+    } else {
+        ids = check_ids(L, 2, c->vocab_size, c->max_seq);
+    }
+    SkGenerateOptions o = {.max_tokens = 64, .temperature = 0.0f, .top_k = 0, .top_p = 1.0f, .seed = 1,
+                           .stop_id = m->tok ? sk_tokenizer_eos(m->tok) : -1};
+    GenCtx ctx = {.L = L, .tok = m->tok};
+    if (lua_istable(L, 3)) {
+        lua_getfield(L, 3, "max_tokens");
+        o.max_tokens = (int)luaL_optinteger(L, -1, o.max_tokens);
+        lua_getfield(L, 3, "temperature");
+        o.temperature = (float)luaL_optnumber(L, -1, o.temperature);
+        lua_getfield(L, 3, "top_k");
+        o.top_k = (int)luaL_optinteger(L, -1, o.top_k);
+        lua_getfield(L, 3, "top_p");
+        o.top_p = (float)luaL_optnumber(L, -1, o.top_p);
+        lua_getfield(L, 3, "seed");
+        o.seed = (uint64_t)luaL_optinteger(L, -1, (lua_Integer)o.seed);
+        lua_getfield(L, 3, "stop");
+        if (lua_type(L, -1) == LUA_TBOOLEAN && !lua_toboolean(L, -1)) o.stop_id = -1;
+        lua_pop(L, 6);
+        lua_getfield(L, 3, "on_token");
+        if (lua_isfunction(L, -1)) ctx.fn = lua_gettop(L);
+        else lua_pop(L, 1);
+    }
+    if (o.max_tokens < 0 || o.temperature < 0 || o.top_p <= 0 || o.top_p > 1 || o.top_k < 0) {
+        sk_ids_free(&ids);
+        return luaL_error(L, "generate: max_tokens >= 0, temperature >= 0, 0 < top_p <= 1, top_k >= 0");
+    }
+    int32_t *out = malloc((size_t)(o.max_tokens + 1) * sizeof *out);
+    int n_out = 0;
+    int rc = out ? sk_model_generate(m->model, ids.ids, ids.n, &o, out, &n_out, gen_token, &ctx, &err)
+                 : sk_err(&err, "out of memory");
+    sk_ids_free(&ids);
+    if (rc != 0) {
+        free(out);
+        return sk_lua_error(L, &err);
+    }
+    char *text = NULL;
+    size_t tlen = 0;
+    if (m->tok && sk_tokenizer_decode(m->tok, out, n_out, &text, &tlen, &err) != 0) {
+        free(out);
+        return sk_lua_error(L, &err);
+    }
+    lua_pushlstring(L, text ? text : "", tlen);
+    lua_createtable(L, n_out, 0);
+    for (int i = 0; i < n_out; i++) lua_pushinteger(L, out[i]), lua_rawseti(L, -2, i + 1);
+    free(text);
+    free(out);
+    return 2;
+}
+
 static int model_logits(lua_State *L) { return model_run(L, true); }
 static int model_hidden(lua_State *L) { return model_run(L, false); }
 
@@ -231,9 +331,14 @@ static int tok_index(lua_State *L) {
     return 1;
 }
 
+/* sk.generate(m, prompt, opts) = m:generate(prompt, opts) */
+int sk_lua_generate(lua_State *L);
+int sk_lua_generate(lua_State *L) { return model_generate(L); }
+
 void sk_lua_model_register(lua_State *L) {
     static const luaL_Reg model_methods[] = {
-        {"logits", model_logits}, {"hidden", model_hidden}, {NULL, NULL}};
+        {"logits", model_logits}, {"hidden", model_hidden}, {"save", model_save},
+        {"generate", model_generate}, {NULL, NULL}};
     static const luaL_Reg tok_methods[] = {
         {"encode", tok_encode}, {"decode", tok_decode}, {"piece", tok_piece}, {NULL, NULL}};
     luaL_newmetatable(L, MODEL_MT);

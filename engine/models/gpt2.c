@@ -421,6 +421,33 @@ static void kv_backward(SkModel *m, int layer, const float *g, int n, const floa
     sk_layernorm_backward(m->pool, dg, NULL, NULL, dln, g, W->ln1_w->w, mean, rstd, n, d);
 }
 
+static cJSON *config_json(const SkModel *m) {
+    const SkModelConfig *c = &m->cfg;
+    static const char *acts[] = {"gelu_new", "gelu", "relu"};
+    cJSON *j = cJSON_CreateObject();
+    cJSON *arch = cJSON_CreateArray();
+    cJSON_AddItemToArray(arch, cJSON_CreateString("GPT2LMHeadModel"));
+    cJSON_AddItemToObject(j, "architectures", arch);
+    cJSON_AddStringToObject(j, "model_type", "gpt2");
+    cJSON_AddStringToObject(j, "activation_function", acts[c->activation]);
+    cJSON_AddNumberToObject(j, "n_embd", c->d_model);
+    cJSON_AddNumberToObject(j, "n_layer", c->n_layer);
+    cJSON_AddNumberToObject(j, "n_head", c->n_head);
+    cJSON_AddNumberToObject(j, "n_positions", c->max_seq);
+    cJSON_AddNumberToObject(j, "n_ctx", c->max_seq);
+    if (c->d_ff != 4 * c->d_model) cJSON_AddNumberToObject(j, "n_inner", c->d_ff);
+    else cJSON_AddNullToObject(j, "n_inner");
+    cJSON_AddNumberToObject(j, "vocab_size", c->vocab_size);
+    cJSON_AddNumberToObject(j, "layer_norm_epsilon", c->norm_eps);
+    cJSON_AddBoolToObject(j, "tie_word_embeddings", c->tie_embeddings);
+    cJSON_AddBoolToObject(j, "scale_attn_weights", 1);
+    cJSON_AddNumberToObject(j, "attn_pdrop", 0.0);
+    cJSON_AddNumberToObject(j, "embd_pdrop", 0.0);
+    cJSON_AddNumberToObject(j, "resid_pdrop", 0.0);
+    cJSON_AddNumberToObject(j, "initializer_range", 0.02);
+    return j;
+}
+
 static void release(SkModel *m) {
     Gpt2 *g = m->impl;
     free(g->layers);
@@ -430,6 +457,7 @@ static void release(SkModel *m) {
 
 const SkArch sk_arch_gpt2 = {
     .release = release,
+    .config_json = config_json,
     .block_input = block_input,
     .layer_kv = layer_kv,
     .kv_scratch = kv_scratch,

@@ -339,3 +339,58 @@ void sk_acts_layer_kv(const SkModel *m, const SkActs *a, int layer, const float 
 const float *sk_acts_block_input(const SkModel *m, const SkActs *a, int layer) {
     return m->arch->block_input(m, a, layer);
 }
+
+int sk_model_save(const SkModel *m, const char *dir, const char *dtype, SkError *err) {
+    SkDtype dt = SK_DT_F32;
+    if (!strcmp(dtype, "F16")) dt = SK_DT_F16;
+    else if (!strcmp(dtype, "BF16")) dt = SK_DT_BF16;
+    else if (strcmp(dtype, "F32") != 0) return sk_err(err, "save: dtype \"%s\" (F32, F16 or BF16)", dtype);
+    if (sk_mkdir_p(dir, err) != 0) return -1;
+    SkStWriteTensor *ts = calloc((size_t)m->n_params, sizeof *ts);
+    char (*names)[160] = calloc((size_t)m->n_params, sizeof *names);
+    float **tmp = calloc((size_t)m->n_params, sizeof *tmp);
+    int rc = ts && names && tmp ? 0 : sk_err(err, "out of memory");
+    for (int i = 0; rc == 0 && i < m->n_params; i++) {
+        const SkParam *p = &m->params[i];
+        char cand[4][160];
+        bool transposed = false;
+        m->arch->checkpoint_names(m, p, cand, 4, &transposed);
+        memcpy(names[i], cand[0], sizeof names[i]);
+        ts[i] = (SkStWriteTensor){.name = names[i], .dtype = dt, .ndim = p->ndim, .data = p->w};
+        for (int k = 0; k < p->ndim; k++) ts[i].shape[k] = p->shape[k];
+        if (transposed) { /* back to [in, out] */
+            int64_t rows = p->shape[0], cols = p->shape[1];
+            if (!(tmp[i] = malloc(p->numel * sizeof(float)))) {
+                rc = sk_err(err, "out of memory");
+                break;
+            }
+            for (int64_t r = 0; r < rows; r++)
+                for (int64_t c = 0; c < cols; c++) tmp[i][c * rows + r] = p->w[r * cols + c];
+            ts[i].data = tmp[i];
+            ts[i].shape[0] = cols, ts[i].shape[1] = rows;
+        }
+    }
+    char path[2048];
+    if (rc == 0 && sk_path_join(path, sizeof path, dir, "model.safetensors", err) == 0) {
+        cJSON *meta = cJSON_CreateObject();
+        cJSON_AddStringToObject(meta, "format", "pt");
+        rc = sk_st_write(path, ts, m->n_params, meta, err);
+        cJSON_Delete(meta);
+    } else if (rc == 0) rc = -1;
+    if (rc == 0) {
+        cJSON *c = m->arch->config_json(m);
+        cJSON_AddStringToObject(c, "torch_dtype", dt == SK_DT_F32 ? "float32" : dt == SK_DT_F16 ? "float16" : "bfloat16");
+        char *text = cJSON_Print(c);
+        cJSON_Delete(c);
+        if (!text || sk_path_join(path, sizeof path, dir, "config.json", err) != 0) rc = text ? -1 : sk_err(err, "out of memory");
+        else {
+            size_t n = strlen(text);
+            text[n] = '\n';
+            rc = sk_write_file_atomic(path, text, n + 1, err);
+        }
+        free(text);
+    }
+    for (int i = 0; tmp && i < m->n_params; i++) free(tmp[i]);
+    free(tmp), free(ts), free(names);
+    return rc;
+}

@@ -23,6 +23,7 @@ typedef struct SkArch {
                     const float *d_hidden, SkError *err);
     const float *(*lm_head)(const SkModel *m, float **grad);
     void (*release)(SkModel *m); /* frees impl */
+    cJSON *(*config_json)(const SkModel *m); /* config.json as transformers writes it */
     const float *(*block_input)(const SkModel *m, const SkActs *a, int layer);
     void (*layer_kv)(const SkModel *m, const SkActs *a, int layer, const float **k, const float **v);
     size_t (*kv_scratch)(const SkModel *m, int n);

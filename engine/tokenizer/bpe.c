@@ -151,6 +151,18 @@ int sk_bpe_add_merge(SkTokenizer *t, const char *a, size_t alen, const char *b, 
         return sk_err(err, "%s: merge %d: result \"%.*s\" is not in the vocabulary", where,
                       rank + 1, (int)(alen + blen), buf);
     if (pairmap_put(&t->merges, ia, ib, rank, im) != 0) return sk_err(err, "out of memory");
+    if (t->n_merges == t->cap_merges) {
+        int ncap = t->cap_merges ? t->cap_merges * 2 : 1024;
+        int32_t *l = realloc(t->merge_left, (size_t)ncap * sizeof *l);
+        if (!l) return sk_err(err, "out of memory");
+        t->merge_left = l;
+        int32_t *r = realloc(t->merge_right, (size_t)ncap * sizeof *r);
+        if (!r) return sk_err(err, "out of memory");
+        t->merge_right = r;
+        t->cap_merges = ncap;
+    }
+    t->merge_left[t->n_merges] = ia;
+    t->merge_right[t->n_merges++] = ib;
     return 0;
 }
 

@@ -42,6 +42,7 @@ void sk_tokenizer_free(SkTokenizer *t) {
     free(t->pieces);
     sk_strmap_free(&t->vocab);
     sk_pairmap_free(&t->merges);
+    free(t->merge_left), free(t->merge_right);
     for (int i = 0; i < t->n_added; i++) free(t->added[i].content);
     free(t->added);
     sk_ids_free(&t->prefix);
@@ -446,4 +447,70 @@ bool sk_tokenizer_is_special(const SkTokenizer *t, int32_t id) {
 
 const char *sk_tokenizer_piece(const SkTokenizer *t, int32_t id) {
     return id >= 0 && id < t->vocab_size ? t->pieces[id] : NULL;
+}
+
+int sk_tokenizer_save(const SkTokenizer *t, const char *dir, SkError *err) {
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "version", "1.0");
+    cJSON_AddNullToObject(root, "truncation");
+    cJSON_AddNullToObject(root, "padding");
+    cJSON *added = cJSON_CreateArray();
+    for (int i = 0; i < t->n_added; i++) {
+        cJSON *a = cJSON_CreateObject();
+        cJSON_AddNumberToObject(a, "id", t->added[i].id);
+        cJSON_AddStringToObject(a, "content", t->added[i].content);
+        cJSON_AddBoolToObject(a, "single_word", 0);
+        cJSON_AddBoolToObject(a, "lstrip", 0);
+        cJSON_AddBoolToObject(a, "rstrip", 0);
+        cJSON_AddBoolToObject(a, "normalized", 1);
+        cJSON_AddBoolToObject(a, "special", t->added[i].special);
+        cJSON_AddItemToArray(added, a);
+    }
+    cJSON_AddItemToObject(root, "added_tokens", added);
+    cJSON_AddNullToObject(root, "normalizer");
+    const char *bl[] = {"pre_tokenizer", "post_processor", "decoder"};
+    for (int k = 0; k < 3; k++) {
+        cJSON *b = cJSON_CreateObject();
+        cJSON_AddStringToObject(b, "type", "ByteLevel");
+        cJSON_AddBoolToObject(b, "add_prefix_space", 0);
+        cJSON_AddBoolToObject(b, "trim_offsets", 1);
+        cJSON_AddBoolToObject(b, "use_regex", 1);
+        cJSON_AddItemToObject(root, bl[k], b);
+    }
+    cJSON *model = cJSON_CreateObject();
+    cJSON_AddStringToObject(model, "type", "BPE");
+    cJSON_AddNullToObject(model, "dropout");
+    cJSON_AddNullToObject(model, "unk_token");
+    cJSON_AddStringToObject(model, "continuing_subword_prefix", "");
+    cJSON_AddStringToObject(model, "end_of_word_suffix", "");
+    cJSON_AddBoolToObject(model, "fuse_unk", 0);
+    cJSON_AddBoolToObject(model, "byte_fallback", 0);
+    cJSON *vocab = cJSON_CreateObject();
+    for (int i = 0; i < t->vocab_size; i++) {
+        if (!t->pieces[i]) continue;
+        bool is_added = false;
+        for (int k = 0; k < t->n_added; k++) is_added |= t->added[k].id == i;
+        int32_t id;
+        if (is_added && !sk_strmap_get(&t->vocab, t->pieces[i], strlen(t->pieces[i]), &id)) continue;
+        cJSON_AddNumberToObject(vocab, t->pieces[i], i);
+    }
+    cJSON_AddItemToObject(model, "vocab", vocab);
+    cJSON *merges = cJSON_CreateArray();
+    for (int i = 0; i < t->n_merges; i++) {
+        cJSON *pair = cJSON_CreateArray();
+        cJSON_AddItemToArray(pair, cJSON_CreateString(t->pieces[t->merge_left[i]]));
+        cJSON_AddItemToArray(pair, cJSON_CreateString(t->pieces[t->merge_right[i]]));
+        cJSON_AddItemToArray(merges, pair);
+    }
+    cJSON_AddItemToObject(model, "merges", merges);
+    cJSON_AddItemToObject(root, "model", model);
+    char *text = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    if (!text) return sk_err(err, "out of memory");
+    char path[2048];
+    int rc = sk_mkdir_p(dir, err);
+    if (rc == 0) rc = sk_path_join(path, sizeof path, dir, "tokenizer.json", err);
+    if (rc == 0) rc = sk_write_file_atomic(path, text, strlen(text), err);
+    free(text);
+    return rc;
 }

@@ -38,6 +38,8 @@ struct SkTokenizer {
     char **pieces;          /* [vocab_size] vocabulary strings (byte-level alphabet) */
     SkStrMap vocab;         /* piece -> id */
     SkPairMap merges;
+    int32_t *merge_left, *merge_right; /* [n_merges] in rank order (for saving) */
+    int n_merges, cap_merges;
     int32_t byte_id[256];   /* the token of each single byte */
     uint8_t char_byte[324]; /* byte-level alphabet code point -> byte (cp < 324) */
     SkAddedToken *added;

@@ -55,6 +55,15 @@ expect 1 "runs past the end" -- "$SK" info --model "$TMP/cut"
 printf '{"model_type": "gpt2", "n_embd": 32' >"$TMP/cut/config.json"
 expect 1 "config.json: malformed JSON" -- "$SK" info --model "$TMP/cut"
 
+# sktune generate
+expect 0 "The cat" -- "$SK" generate --model "$FIX/models/gpt2-tiny-f32" --prompt "The cat" --max-tokens 4
+expect 2 "--temperature >= 0" -- "$SK" generate --model "$FIX/models/gpt2-tiny-f32" --temperature -1
+expect 1 "config.json" -- "$SK" generate --model "$TMP/none"
+a=$("$SK" generate --model "$FIX/models/gpt2-tiny-f32" --prompt "x" --temperature 1 --seed 4 --max-tokens 8)
+b=$("$SK" generate --model "$FIX/models/gpt2-tiny-f32" --prompt "x" --temperature 1 --seed 4 --max-tokens 8)
+checks=$((checks + 1))
+[ "$a" = "$b" ] || { failures=$((failures + 1)); echo "FAIL: generate is not repeatable under a seed"; }
+
 # sktune run
 expect 2 "usage: sktune run" -- "$SK" run
 expect 1 "nope.lua" -- "$SK" run "$TMP/nope.lua"

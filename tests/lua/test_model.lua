@@ -79,6 +79,37 @@ check(back:shape()[1] == T and back:get(3, 7) == lg:get(3, 7), "save_npy/load_np
 os.remove(path)
 check(tostring(lg):find("sk.Tensor%[9, 512%]") ~= nil, "tostring " .. tostring(lg))
 
+-- generation: greedy picks the argmax; a seed fixes sampling; top_k = 1 is greedy
+local prompt_ids = tok:encode("The quick brown fox")
+local last = m:logits(prompt_ids):row(#prompt_ids)
+local best = 1
+for v = 2, #last do if last[v] > last[best] then best = v end end
+local text, gids = m:generate(prompt_ids, {max_tokens = 8})
+check(gids[1] == best - 1 and #gids == 8, "greedy first token is the argmax")
+check(tok:decode(gids) == text, "generate returns the decoded text")
+local _, s1 = m:generate("The quick brown fox", {max_tokens = 12, temperature = 1.0, top_p = 0.9, seed = 5})
+local _, s2 = sk.generate(m, "The quick brown fox", {max_tokens = 12, temperature = 1.0, top_p = 0.9, seed = 5})
+local _, s3 = m:generate("The quick brown fox", {max_tokens = 12, temperature = 1.0, top_p = 0.9, seed = 6})
+check(table.concat(s1, ",") == table.concat(s2, ","), "same seed, same sample")
+check(table.concat(s1, ",") ~= table.concat(s3, ","), "another seed, another sample")
+local _, k1 = m:generate(prompt_ids, {max_tokens = 8, temperature = 0.7, top_k = 1, seed = 9})
+check(table.concat(k1, ",") == table.concat(gids, ","), "top_k = 1 equals greedy")
+local streamed = {}
+m:generate(prompt_ids, {max_tokens = 5, on_token = function(piece, id) streamed[#streamed + 1] = id; return #streamed == 3 end})
+check(#streamed == 3, "on_token streams and can stop")
+
+-- save in Hugging Face layout, load back: the same logits and tokens
+local sdir = os.tmpname(); os.remove(sdir)
+mb:save(sdir, {dtype = "BF16"})
+local back = sk.load_model(sdir)
+local ids2 = mb.tokenizer:encode("a<|endoftext|>b c")
+local la, lb = mb:logits(ids2), back:logits(ids2)
+local same = true
+for t = 1, #ids2 do for v = 1, 512, 7 do same = same and la:get(t, v) == lb:get(t, v) end end
+check(same and back.config.dtype == "BF16", "save -> load gives identical logits")
+check(table.concat(back.tokenizer:encode("a<|endoftext|>b c"), ",") == table.concat(ids2, ","), "saved tokenizer.json")
+os.execute("rm -rf " .. sdir)
+
 -- errors a user can act on
 errors_with(function() sk.load_model("/nonexistent/model") end, "config.json", "missing model dir")
 errors_with(function() m:logits({1, 2, 99999}) end, "not an id", "token id out of range")
