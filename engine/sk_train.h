@@ -101,6 +101,32 @@ int sk_trainer_step(SkTrainer *tr, const int32_t *const *ids, const int *len, co
 int sk_evaluate(const SkTask *t, const SkDataset *ds, int batch, int max_len, SkMetrics *out,
                 int *pred, float *probs, SkError *err);
 
+/* ---- causal language-model pretraining ----------------------------------------------
+ * Every weight trains on next-token prediction over windows of `seq` tokens drawn at
+ * seeded random offsets from one token stream. Evaluation: mean loss (and perplexity)
+ * over fixed, evenly spaced windows of the validation stream. With out_dir set, a
+ * checkpoint (weights, AdamW moments, RNG and step) is written atomically every
+ * checkpoint_every steps and at the end; resume continues a run from its checkpoint
+ * exactly as if it had not stopped (same machine and thread count). */
+typedef struct SkPretrainConfig {
+    int steps, batch, seq;
+    float lr, warmup, weight_decay, clip, min_lr; /* min_lr: fraction of lr at the end */
+    uint64_t seed;
+    int eval_every, eval_windows;
+    int checkpoint_every;
+    bool resume;
+    char out_dir[1024];
+} SkPretrainConfig;
+
+void sk_pretrain_config_default(SkPretrainConfig *c);
+/* History entries carry the training loss; evaluated ones carry metrics.loss (mean
+ * validation loss, perplexity = exp(loss)). */
+int sk_pretrain(SkModel *m, const int32_t *train, size_t n_train, const int32_t *val, size_t n_val,
+                const SkPretrainConfig *cfg, SkStepFn on_step, void *ctx, SkRunResult *out, SkError *err);
+/* Mean next-token loss of the model over n_windows evenly spaced windows of seq tokens. */
+int sk_lm_eval(SkModel *m, const int32_t *ids, size_t n, int seq, int n_windows, int batch, double *loss,
+               SkError *err);
+
 /* ---- adapter files ------------------------------------------------------------------
  * One safetensors file: the method's and head's tensors; metadata holds the method
  * and head configuration, the prompt, the class names and the model's identity. */

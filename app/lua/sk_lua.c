@@ -62,6 +62,7 @@ static int open_sk(lua_State *L) {
     luaL_newlib(L, SK_FUNCS);
     sk_lua_train_register(L);
     sk_lua_data_register(L);
+    sk_lua_lm_register(L);
     lua_pushstring(L, SKTUNE_VERSION);
     lua_setfield(L, -2, "version");
     return 1;

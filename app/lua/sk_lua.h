@@ -25,6 +25,7 @@ struct SkModel *sk_lua_check_model(lua_State *L, int idx, struct SkTokenizer **t
 struct cJSON *sk_lua_to_json(lua_State *L, int idx);
 void sk_lua_train_register(lua_State *L);  /* sk.method, sk.train, sk.evaluate, sk.load_adapter */
 void sk_lua_data_register(lua_State *L);   /* sk.data */
+void sk_lua_lm_register(lua_State *L);     /* sk.new_model, sk.pretrain */
 /* Raises a Lua error with the engine's message. */
 int sk_lua_error(lua_State *L, const SkError *err);
 

@@ -50,6 +50,27 @@ static void push_config(lua_State *L, const SkModel *m) {
     lua_pushstring(L, sk_model_dir(m)), lua_setfield(L, -2, "path");
 }
 
+/* Wraps an engine model (and its tokenizer, may be NULL) in a new userdata. */
+int sk_lua_push_model(lua_State *L, SkModel *model, SkTokenizer *tok);
+int sk_lua_push_model(lua_State *L, SkModel *model, SkTokenizer *tok) {
+    LuaModel *u = lua_newuserdatauv(L, sizeof *u, 2);
+    u->model = model, u->tok = tok;
+    luaL_setmetatable(L, MODEL_MT);
+    push_config(L, u->model);
+    lua_setiuservalue(L, -2, 1);
+    if (u->tok) {
+        LuaTokenizer *t = lua_newuserdatauv(L, sizeof *t, 1);
+        t->tok = u->tok;
+        luaL_setmetatable(L, TOKENIZER_MT);
+        lua_pushvalue(L, -2);
+        lua_setiuservalue(L, -2, 1);
+    } else {
+        lua_pushboolean(L, 0);
+    }
+    lua_setiuservalue(L, -2, 2);
+    return 1;
+}
+
 int sk_lua_model_load(lua_State *L) {
     const char *dir = luaL_checkstring(L, 1);
     LuaModel *u = lua_newuserdatauv(L, sizeof *u, 2);
@@ -335,10 +356,12 @@ static int tok_index(lua_State *L) {
 int sk_lua_generate(lua_State *L);
 int sk_lua_generate(lua_State *L) { return model_generate(L); }
 
+int sk_lua_model_perplexity(lua_State *L);
+
 void sk_lua_model_register(lua_State *L) {
     static const luaL_Reg model_methods[] = {
         {"logits", model_logits}, {"hidden", model_hidden}, {"save", model_save},
-        {"generate", model_generate}, {NULL, NULL}};
+        {"generate", model_generate}, {"perplexity", sk_lua_model_perplexity}, {NULL, NULL}};
     static const luaL_Reg tok_methods[] = {
         {"encode", tok_encode}, {"decode", tok_decode}, {"piece", tok_piece}, {NULL, NULL}};
     luaL_newmetatable(L, MODEL_MT);

@@ -1,6 +1,7 @@
 /* model.c - what every architecture shares: the parameter table, loading weights
  * from a checkpoint (names, dtypes, Conv1D transposes, shape checks), random
  * initialisation, trainable flags, and dispatch to the architecture. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,12 +137,15 @@ int sk_model_new_random(const SkModelConfig *cfg, uint64_t seed, SkModel **out, 
     }
     SkRng rng;
     sk_rng_seed(&rng, seed);
+    /* GPT-2's initialisation: N(0, 0.02), residual projections scaled by 1/sqrt(2 L) */
+    float resid_std = 0.02f / sqrtf(2.0f * (float)cfg->n_layer);
     for (int i = 0; i < m->n_params; i++) {
         SkParam *p = &m->params[i];
         bool is_norm = strstr(p->name, "ln_") != NULL;
         bool is_bias = strstr(p->name, ".bias") != NULL;
+        float std = strstr(p->name, "c_proj.weight") ? resid_std : 0.02f;
         for (size_t k = 0; k < p->numel; k++)
-            p->w[k] = is_norm ? (is_bias ? 0.0f : 1.0f) : is_bias ? 0.0f : 0.02f * sk_rng_normal(&rng);
+            p->w[k] = is_norm ? (is_bias ? 0.0f : 1.0f) : is_bias ? 0.0f : std * sk_rng_normal(&rng);
     }
     if (m->arch->bind(m, err) != 0) {
         sk_model_free(m);
