@@ -38,5 +38,10 @@ const char *sk_tokenizer_piece(const SkTokenizer *t, int32_t id); /* vocabulary 
 /* Writes DIR/tokenizer.json (byte-level BPE, merges as pairs), as Hugging Face's
  * tokenizers library reads it. */
 int sk_tokenizer_save(const SkTokenizer *t, const char *dir, SkError *err);
+/* Learns a byte-level BPE vocabulary of vocab_size tokens from text (special tokens
+ * get the first ids and are never split). */
+int sk_tokenizer_train_bpe(const char *text, size_t len, int vocab_size, const char *const *special,
+                           int n_special, SkProgressFn progress, void *pctx, SkTokenizer **out,
+                           SkError *err);
 
 #endif

@@ -227,7 +227,94 @@ int sk_lua_model_perplexity(lua_State *L) {
     return 2;
 }
 
+/* sk.tokenizer.train_bpe{files = {...} (or text = "..."), vocab_size = N,
+ *                        special = {"<|endoftext|>"}, out = DIR} -> {vocab_size, merges}
+ * Writes DIR/tokenizer.json. Files are read as UTF-8 text; between files the first
+ * special token is placed, so no merge spans two documents. */
+static int l_train_bpe(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_getfield(L, 1, "out");
+    const char *out = luaL_checkstring(L, -1);
+    int vocab = int_field(L, 1, "vocab_size", 8192);
+    const char *special[16];
+    int n_special = 0;
+    lua_getfield(L, 1, "special");
+    if (lua_istable(L, -1)) {
+        n_special = (int)luaL_len(L, -1);
+        if (n_special > 16) return luaL_error(L, "train_bpe: at most 16 special tokens");
+        for (int i = 0; i < n_special; i++) {
+            lua_rawgeti(L, -1, i + 1);
+            special[i] = luaL_checkstring(L, -1);
+            lua_pop(L, 1);
+        }
+    } else {
+        special[n_special++] = "<|endoftext|>";
+    }
+    /* the training text, gathered in C memory (a luaL_Buffer would share the stack) */
+    char *all = NULL;
+    size_t len = 0;
+    lua_getfield(L, 1, "text");
+    if (lua_type(L, -1) == LUA_TSTRING) {
+        size_t n;
+        const char *t = lua_tolstring(L, -1, &n);
+        if (!(all = malloc(n + 1))) return luaL_error(L, "out of memory");
+        memcpy(all, t, n);
+        len = n;
+    } else {
+        lua_getfield(L, 1, "files");
+        int ft = lua_gettop(L);
+        if (!lua_istable(L, ft)) return luaL_error(L, "train_bpe: give files = {...} or text = \"...\"");
+        lua_Integer nf = luaL_len(L, ft);
+        for (lua_Integer i = 1; i <= nf; i++) {
+            lua_rawgeti(L, ft, i);
+            const char *path = lua_tostring(L, -1);
+            if (!path) {
+                free(all);
+                return luaL_error(L, "train_bpe: files[%d] is not a path", (int)i);
+            }
+            char *text;
+            size_t n;
+            SkError err;
+            if (sk_read_file(path, &text, &n, &err) != 0) {
+                free(all);
+                return sk_lua_error(L, &err);
+            }
+            lua_pop(L, 1);
+            size_t sep = i > 1 && n_special ? strlen(special[0]) : 0;
+            char *na = realloc(all, len + sep + n + 1);
+            if (!na) {
+                free(all), free(text);
+                return luaL_error(L, "out of memory");
+            }
+            all = na;
+            if (sep) memcpy(all + len, special[0], sep), len += sep;
+            memcpy(all + len, text, n), len += n;
+            free(text);
+        }
+    }
+    const char *text = all ? all : "";
+    SkTokenizer *t;
+    SkError err;
+    Progress pr;
+    progress_init(&pr);
+    int rc = sk_tokenizer_train_bpe(text, len, vocab, special, n_special, progress_update, &pr, &t, &err);
+    progress_done(&pr);
+    free(all);
+    if (rc != 0) return sk_lua_error(L, &err);
+    rc = sk_tokenizer_save(t, out, &err);
+    int v = sk_tokenizer_vocab_size(t);
+    sk_tokenizer_free(t);
+    if (rc != 0) return sk_lua_error(L, &err);
+    lua_createtable(L, 0, 2);
+    lua_pushinteger(L, v), lua_setfield(L, -2, "vocab_size");
+    lua_pushinteger(L, v - 256 - n_special), lua_setfield(L, -2, "merges");
+    return 1;
+}
+
 void sk_lua_lm_register(lua_State *L) {
+    lua_newtable(L);
+    lua_pushcfunction(L, l_train_bpe), lua_setfield(L, -2, "train_bpe");
+    lua_setfield(L, -2, "tokenizer");
     lua_pushcfunction(L, l_new_model), lua_setfield(L, -2, "new_model");
     lua_pushcfunction(L, l_pretrain), lua_setfield(L, -2, "pretrain");
 }

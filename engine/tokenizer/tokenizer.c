@@ -108,6 +108,10 @@ static int add_token(SkTokenizer *t, const char *content, int32_t id, bool speci
     return 0;
 }
 
+int sk_tokenizer_add_special(SkTokenizer *t, const char *content, int32_t id, SkError *err) {
+    return add_token(t, content, id, true, err);
+}
+
 static int32_t token_id(const SkTokenizer *t, const char *s) {
     int32_t id;
     for (int i = 0; i < t->n_added; i++)

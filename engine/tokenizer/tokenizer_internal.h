@@ -54,6 +54,8 @@ struct SkTokenizer {
 };
 
 size_t sk_pretok_gpt2_next(const unsigned char *s, size_t len, size_t i);
+/* Registers an added special token (split out before pre-tokenization). */
+int sk_tokenizer_add_special(SkTokenizer *t, const char *content, int32_t id, SkError *err);
 /* The byte-level alphabet (bytes_to_unicode of GPT-2): byte -> code point. */
 uint32_t sk_byte_to_char(uint8_t b);
 int sk_bpe_add_merge(SkTokenizer *t, const char *a, size_t alen, const char *b, size_t blen,
