@@ -1,11 +1,11 @@
 -- next_token.lua - a model's top next-token predictions for a sentence, as a bar chart.
 --   sktune run scripts/examples/next_token.lua [MODEL_DIR] [TEXT] [K]
 -- MODEL_DIR is any GPT-2-family Hugging Face directory (config.json, model.safetensors,
--- tokenizer.json or vocab.json + merges.txt). Without one, a tiny random-weight test
--- model is used: it shows the pipeline works, its predictions are noise.
-local default_model = "tests/fixtures/models/gpt2-tiny-f32"
+-- tokenizer.json or vocab.json + merges.txt); by default the bundled model,
+-- models/tiny-gpt2 (about 7M parameters, pretrained by sktune: see its README.md).
+local default_model = "models/tiny-gpt2"
 local dir = arg[1] or default_model
-local text = arg[2] or "The capital of France is"
+local text = arg[2] or "In the beginning God created the"
 local k = tonumber(arg[3] or "10")
 
 local t0 = os.clock()
@@ -14,8 +14,8 @@ local c = m.config
 print(string.format("model     %s: %s, %d layers x %d, %d heads, %.2fM params, %s",
   dir, c.arch, c.n_layer, c.d_model, c.n_head, c.n_params / 1e6, c.dtype))
 if dir == default_model then
-  print("          (random weights: a test model, so these predictions are noise;")
-  print("           pass a real checkpoint directory, e.g. gpt2 saved by transformers)")
+  print("          (the bundled tiny model: it knows a little English; pass a real checkpoint")
+  print("           directory, e.g. gpt2 saved by transformers, for better predictions)")
 end
 
 local tok = m.tokenizer
