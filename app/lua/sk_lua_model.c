@@ -73,33 +73,22 @@ int sk_lua_push_model(lua_State *L, SkModel *model, SkTokenizer *tok) {
 
 int sk_lua_model_load(lua_State *L) {
     const char *dir = luaL_checkstring(L, 1);
-    LuaModel *u = lua_newuserdatauv(L, sizeof *u, 2);
-    memset(u, 0, sizeof *u);
-    luaL_setmetatable(L, MODEL_MT);
     SkError err;
+    SkModel *model;
+    SkTokenizer *tok = NULL;
     Progress pr;
     progress_init(&pr);
-    int rc = sk_model_load_progress(dir, progress_update, &pr, &u->model, &err);
+    int rc = sk_model_load_progress(dir, progress_update, &pr, &model, &err);
     progress_done(&pr);
     if (rc != 0) return sk_lua_error(L, &err);
-    if (sk_tokenizer_load(dir, &u->tok, &err) != 0) u->tok = NULL;
-    else if (sk_tokenizer_vocab_size(u->tok) > sk_model_config(u->model)->vocab_size)
-        return luaL_error(L, "%s: tokenizer has %d tokens but config.json vocab_size is %d", dir,
-                          sk_tokenizer_vocab_size(u->tok), sk_model_config(u->model)->vocab_size);
-    /* uservalue 1: config table; 2: tokenizer userdata (or false) */
-    push_config(L, u->model);
-    lua_setiuservalue(L, -2, 1);
-    if (u->tok) {
-        LuaTokenizer *t = lua_newuserdatauv(L, sizeof *t, 1);
-        t->tok = u->tok;
-        luaL_setmetatable(L, TOKENIZER_MT);
-        lua_pushvalue(L, -2);
-        lua_setiuservalue(L, -2, 1); /* the tokenizer keeps its model alive */
-    } else {
-        lua_pushboolean(L, 0);
+    if (sk_tokenizer_load(dir, &tok, &err) != 0) tok = NULL;
+    else if (sk_tokenizer_vocab_size(tok) > sk_model_config(model)->vocab_size) {
+        int tv = sk_tokenizer_vocab_size(tok), mv = sk_model_config(model)->vocab_size;
+        sk_tokenizer_free(tok);
+        sk_model_free(model);
+        return luaL_error(L, "%s: tokenizer has %d tokens but config.json vocab_size is %d", dir, tv, mv);
     }
-    lua_setiuservalue(L, -2, 2);
-    return 1;
+    return sk_lua_push_model(L, model, tok);
 }
 
 static int model_gc(lua_State *L) {

@@ -166,15 +166,6 @@ int sk_bpe_add_merge(SkTokenizer *t, const char *a, size_t alen, const char *b, 
     return 0;
 }
 
-static int put_utf8(char *out, uint32_t cp) {
-    if (cp < 0x80) return out[0] = (char)cp, 1;
-    if (cp < 0x800) return out[0] = (char)(0xc0 | (cp >> 6)), out[1] = (char)(0x80 | (cp & 0x3f)), 2;
-    out[0] = (char)(0xe0 | (cp >> 12));
-    out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-    out[2] = (char)(0x80 | (cp & 0x3f));
-    return 3;
-}
-
 /* After the vocabulary is read: the single-byte tokens and the reverse alphabet. */
 int sk_bpe_finish(SkTokenizer *t, SkError *err, const char *where) {
     memset(t->char_byte, 0, sizeof t->char_byte);
@@ -182,7 +173,7 @@ int sk_bpe_finish(SkTokenizer *t, SkError *err, const char *where) {
         char buf[4];
         uint32_t cp = sk_byte_to_char((uint8_t)b);
         t->char_byte[cp] = (uint8_t)b;
-        int n = put_utf8(buf, cp);
+        int n = sk_utf8_encode(buf, cp);
         if (!sk_strmap_get(&t->vocab, buf, (size_t)n, &t->byte_id[b])) t->byte_id[b] = -1;
     }
     (void)err;

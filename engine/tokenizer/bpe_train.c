@@ -114,15 +114,6 @@ static int add_pair(Pairs *P, int32_t a, int32_t b, int64_t delta, int w) {
     return 0;
 }
 
-static int put_utf8(char *out, uint32_t cp) {
-    if (cp < 0x80) return out[0] = (char)cp, 1;
-    if (cp < 0x800) return out[0] = (char)(0xc0 | (cp >> 6)), out[1] = (char)(0x80 | (cp & 0x3f)), 2;
-    out[0] = (char)(0xe0 | (cp >> 12));
-    out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-    out[2] = (char)(0x80 | (cp & 0x3f));
-    return 3;
-}
-
 int sk_tokenizer_train_bpe(const char *text, size_t len, int vocab_size, const char *const *special,
                            int n_special, SkProgressFn progress, void *pctx, SkTokenizer **out,
                            SkError *err) {
@@ -170,7 +161,7 @@ int sk_tokenizer_train_bpe(const char *text, size_t len, int vocab_size, const c
     for (int k = 0; rc == 0 && k < n_special; k++) pieces[V++] = strdup(special[k]);
     for (int b = 0; rc == 0 && b < 256; b++) {
         char buf[4];
-        int n = put_utf8(buf, sk_byte_to_char((uint8_t)b));
+        int n = sk_utf8_encode(buf, sk_byte_to_char((uint8_t)b));
         pieces[V] = malloc((size_t)n + 1);
         if (!pieces[V]) rc = sk_err(err, "out of memory");
         else memcpy(pieces[V], buf, (size_t)n), pieces[V][n] = 0, V++;

@@ -19,5 +19,7 @@ typedef enum { SK_UC_LETTER, SK_UC_NUMBER, SK_UC_SPACE, SK_UC_OTHER } SkUniClass
  * byte decodes as U+FFFD of length 1, so any byte string can be walked. */
 int sk_utf8_decode(const unsigned char *s, size_t len, uint32_t *cp);
 SkUniClass sk_uni_class(uint32_t cp);
+/* Writes cp (below U+10000) as UTF-8; returns the byte count (1..3). */
+int sk_utf8_encode(char *out, uint32_t cp);
 
 #endif

@@ -65,6 +65,17 @@ void sk_adamw_step(SkAdamW *o, float lr) {
     }
 }
 
+int sk_history_push(SkRunResult *out, const SkHistoryEntry *h) {
+    if (out->n_history == out->cap_history) {
+        int ncap = out->cap_history ? out->cap_history * 2 : 64;
+        SkHistoryEntry *n = realloc(out->history, (size_t)ncap * sizeof *n);
+        if (!n) return -1;
+        out->history = n, out->cap_history = ncap;
+    }
+    out->history[out->n_history++] = *h;
+    return 0;
+}
+
 float sk_lr_at(int step, int total, int warmup, float lr) {
     if (warmup > 0 && step < warmup) return lr * (float)(step + 1) / (float)warmup;
     if (total <= warmup) return lr;

@@ -3,6 +3,7 @@
 #define SK_OPTIM_H
 
 #include "sk_peft.h"
+#include "sk_train.h"
 
 typedef struct SkAdamW {
     SkTrainable **t;  /* the tensors (pointers into methods/heads) */
@@ -21,5 +22,8 @@ void sk_grad_zero(SkTrainable *const *t, int n);
 void sk_adamw_step(SkAdamW *o, float lr);
 /* Linear warmup to lr over `warmup` steps, then linear decay to 0 at `total`. */
 float sk_lr_at(int step, int total, int warmup, float lr);
+
+/* Appends an entry to a run's history (shared by fine-tuning and pretraining). */
+int sk_history_push(SkRunResult *out, const SkHistoryEntry *h);
 
 #endif

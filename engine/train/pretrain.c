@@ -214,17 +214,6 @@ static void log_entry(FILE *log, const SkHistoryEntry *h) {
     if (line) fprintf(log, "%s\n", line), fflush(log), free(line);
 }
 
-static int push(SkRunResult *out, const SkHistoryEntry *h) {
-    if (out->n_history == out->cap_history) {
-        int ncap = out->cap_history ? out->cap_history * 2 : 64;
-        SkHistoryEntry *n = realloc(out->history, (size_t)ncap * sizeof *n);
-        if (!n) return -1;
-        out->history = n, out->cap_history = ncap;
-    }
-    out->history[out->n_history++] = *h;
-    return 0;
-}
-
 int sk_pretrain(SkModel *m, const int32_t *train, size_t n_train, const int32_t *val, size_t n_val,
                 const SkPretrainConfig *cfg, SkStepFn on_step, void *ctx, SkRunResult *out, SkError *err) {
     memset(out, 0, sizeof *out);
@@ -288,7 +277,7 @@ int sk_pretrain(SkModel *m, const int32_t *train, size_t n_train, const int32_t 
         h.grad_norm = sk_grad_norm(trp, np);
         h.seconds = sk_now_seconds() - t0;
         if (!isfinite(h.loss) || !isfinite(h.grad_norm)) {
-            push(out, &h);
+            sk_history_push(out, &h);
             log_entry(log, &h);
             out->failed = true;
             snprintf(out->stop_reason, sizeof out->stop_reason, "step %d: %s is not finite; stopped (the last "
@@ -305,7 +294,7 @@ int sk_pretrain(SkModel *m, const int32_t *train, size_t n_train, const int32_t 
             h.evaluated = true;
             h.seconds = sk_now_seconds() - t0;
         }
-        push(out, &h);
+        sk_history_push(out, &h);
         log_entry(log, &h);
         if (cfg->out_dir[0] && cfg->checkpoint_every > 0 && ((step + 1) % cfg->checkpoint_every == 0 || last))
             if ((rc = save_checkpoint(cfg->out_dir, m, &opt, &rng, step + 1, err)) != 0) goto done;

@@ -318,13 +318,7 @@ static cJSON *entry_json(const SkHistoryEntry *h) {
 }
 
 static int push_history(SkRunResult *out, const SkHistoryEntry *h, FILE *log) {
-    if (out->n_history == out->cap_history) {
-        int ncap = out->cap_history ? out->cap_history * 2 : 64;
-        SkHistoryEntry *n = realloc(out->history, (size_t)ncap * sizeof *n);
-        if (!n) return -1;
-        out->history = n, out->cap_history = ncap;
-    }
-    out->history[out->n_history++] = *h;
+    if (sk_history_push(out, h) != 0) return -1;
     if (log) {
         cJSON *j = entry_json(h);
         char *line = cJSON_PrintUnformatted(j);
