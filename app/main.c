@@ -1,5 +1,6 @@
 /* main.c - sktune's command-line dispatch. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -10,6 +11,8 @@ static const char USAGE[] =
     "\n"
     "usage:\n"
     "  sktune run SCRIPT.lua [ARGS...]     run a Lua experiment script (module `sk`)\n"
+    "  sktune compare [--model DIR] [--task NAME] [--methods a,b,...] [--steps N] [--seeds K]\n"
+    "                 [--out DIR]         methods side by side, with verdicts on SK-Tuning's claims\n"
     "  sktune info --model DIR             architecture, sizes, parameters, dtype, tokenizer\n"
     "  sktune tokenize --model DIR [TEXT]  token ids and pieces of TEXT (or stdin)\n"
     "  sktune generate --model DIR [--prompt TEXT] [--max-tokens N] [--temperature T]\n"
@@ -84,6 +87,15 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "tokenize")) return cli_tokenize(argc - 2, argv + 2);
     if (!strcmp(cmd, "bench")) return cli_bench(argc - 2, argv + 2);
     if (!strcmp(cmd, "generate")) return cli_generate(argc - 2, argv + 2);
+    if (!strcmp(cmd, "compare")) { /* a thin wrapper over scripts/compare.lua */
+        char **args = calloc((size_t)argc, sizeof *args);
+        if (!args) return 1;
+        args[0] = SKTUNE_SOURCE_ROOT "/scripts/compare.lua";
+        for (int i = 2; i < argc; i++) args[i - 1] = argv[i];
+        int rc = cli_run(argc - 1, args);
+        free(args);
+        return rc;
+    }
     fprintf(stderr, "sktune: unknown command \"%s\"\n\n%s", cmd, USAGE);
     return 2;
 }

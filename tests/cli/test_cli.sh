@@ -64,6 +64,17 @@ b=$("$SK" generate --model "$FIX/models/gpt2-tiny-f32" --prompt "x" --temperatur
 checks=$((checks + 1))
 [ "$a" = "$b" ] || { failures=$((failures + 1)); echo "FAIL: generate is not repeatable under a seed"; }
 
+# sktune compare: a small real comparison on the test model
+expect 0 "claim 4: faster wall-clock per step than prefix tuning" -- "$SK" compare --model "$FIX/models/gpt2-tiny-f32" \
+  --task gloss-sentiment --methods sk_prefix,prefix_tuning,head_only --steps 4 --seeds 2 --eval-every 2 --out "$TMP/cmp"
+checks=$((checks + 1))
+if [ -f "$TMP/cmp/results.csv" ] && [ -f "$TMP/cmp/curves.csv" ] && [ -f "$TMP/cmp/results.md" ] &&
+   python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert len(d['methods'])==3 and len(d['verdicts'])==4" "$TMP/cmp/results.json"; then :; else
+  failures=$((failures + 1)); echo "FAIL: compare output files"
+fi
+expect 1 "unknown method nope" -- "$SK" compare --model "$FIX/models/gpt2-tiny-f32" --methods nope --steps 1
+expect 1 "unknown option --stepz" -- "$SK" compare --stepz 3
+
 # sktune run
 expect 2 "usage: sktune run" -- "$SK" run
 expect 1 "nope.lua" -- "$SK" run "$TMP/nope.lua"

@@ -1,0 +1,191 @@
+-- compare.lua - methods side by side on one model, task, head and step budget, over
+-- several seeds; prints one table and writes it as JSON, CSV and Markdown, plus the
+-- per-step curves as CSV; checks the four headline claims of SK-Tuning.
+--
+--   sktune compare [--model DIR] [--task NAME] [--methods a,b,...] [--steps N] [--seeds K]
+--                  [--out DIR] [--batch B] [--eval-every N] [--target-frac F] [--lr-METHOD X]
+--   (the same as: sktune run scripts/compare.lua ...)
+--
+-- Steps to target: the first evaluated step whose validation accuracy reaches
+-- target-frac (default 0.9) of the best method's mean final validation accuracy,
+-- averaged over seeds ("-" when a seed never reaches it). ms/step is training time per
+-- step including the periodic evaluations. Test accuracy is measured once, at the end.
+local opts = {model = "models/tiny-gpt2", task = "spam",
+              methods = "sk_prefix,prefix_tuning,prompt_tuning,lora,head_only",
+              steps = 200, seeds = 3, batch = 16, ["eval-every"] = 20, ["target-frac"] = 0.9}
+local lrs = {sk_prefix = 1e-2, sk_prompt = 1e-2, prefix_tuning = 1e-2, p_tuning_v2 = 1e-2,
+             prompt_tuning = 1e-2, p_tuning = 1e-2, lora = 1e-3, head_only = 1e-3, full = 1e-4}
+local i = 1
+while i <= #arg do
+  local k = arg[i]:match("^%-%-(.+)$")
+  if not k or not arg[i + 1] then error("usage: compare.lua [--model DIR] [--task NAME] [--methods a,b] [--steps N] [--seeds K] [--out DIR]") end
+  local m = k:match("^lr%-(.+)$")
+  if m then
+    if not lrs[m] then error("unknown method in --" .. k) end
+    lrs[m] = tonumber(arg[i + 1])
+  elseif opts[k] ~= nil or k == "out" then
+    opts[k] = tonumber(arg[i + 1]) or arg[i + 1]
+  else
+    error("unknown option --" .. k)
+  end
+  i = i + 2
+end
+
+local model = sk.load_model(opts.model)
+local task = sk.data.task(opts.task)
+local methods = {}
+for name in tostring(opts.methods):gmatch("[^,]+") do
+  if not sk.method[name] then error("unknown method " .. name) end
+  methods[#methods + 1] = name
+end
+local out = opts.out or ("runs/compare-" .. opts.task .. "-" .. os.date("%Y%m%d-%H%M%S"))
+os.execute("mkdir -p '" .. out .. "'")
+local function spec(name)
+  if name == "sk_prefix" or name == "sk_prompt" then return sk.method[name]{prompt = task.prompt} end
+  return sk.method[name]{}
+end
+local function mean_std(xs)
+  local s = 0
+  for _, x in ipairs(xs) do s = s + x end
+  local m = s / #xs
+  local v = 0
+  for _, x in ipairs(xs) do v = v + (x - m) ^ 2 end
+  return m, #xs > 1 and math.sqrt(v / (#xs - 1)) or 0
+end
+
+print(string.format("compare: %s on %s (%d train, %d validation, %d test), %d steps x batch %d, %d seeds",
+                    opts.model, opts.task, #task.train, #task.validation, #task.test, opts.steps, opts.batch, opts.seeds))
+local results, curves = {}, {"method,seed,step,loss,val_accuracy"}
+for _, name in ipairs(methods) do
+  local r = {method = name, lr = lrs[name], val = {}, test = {}, ms = {}, histories = {}}
+  for seed = 1, opts.seeds do
+    local run = sk.train{model = model, method = spec(name), train = task.train, eval = task.validation,
+                         head = {kind = "linear", pool = "last"}, steps = opts.steps, batch = opts.batch,
+                         lr = lrs[name], seed = seed, eval_every = opts["eval-every"],
+                         out = out .. "/" .. name .. "-seed" .. seed}
+    if run.failed then error(name .. " seed " .. seed .. ": " .. run.stop_reason) end
+    r.params = run.params
+    r.val[#r.val + 1] = run.final.accuracy
+    r.test[#r.test + 1] = run:evaluate(task.test).accuracy
+    r.ms[#r.ms + 1] = 1000 * run.seconds / math.max(run.steps, 1)
+    r.histories[seed] = run.history
+    for _, h in ipairs(run.history) do
+      curves[#curves + 1] = string.format("%s,%d,%d,%s,%s", name, seed, h.step, h.loss and string.format("%.6f", h.loss) or "",
+                                          h.metrics and string.format("%.6f", h.metrics.accuracy) or "")
+    end
+    io.stderr:write(string.format("  %s seed %d: validation %.3f (%.1f s)\n", name, seed, run.final.accuracy, run.seconds))
+  end
+  r.val_mean, r.val_std = mean_std(r.val)
+  r.test_mean, r.test_std = mean_std(r.test)
+  r.ms_mean = mean_std(r.ms)
+  results[#results + 1] = r
+end
+
+local best = 0
+for _, r in ipairs(results) do best = math.max(best, r.val_mean) end
+local target = opts["target-frac"] * best
+for _, r in ipairs(results) do
+  local steps, reached = {}, true
+  for _, hist in ipairs(r.histories) do
+    local s
+    for _, h in ipairs(hist) do
+      if h.metrics and h.metrics.accuracy >= target then s = h.step; break end
+    end
+    if not s then reached = false else steps[#steps + 1] = s end
+  end
+  r.to_target = reached and (mean_std(steps)) or nil
+end
+
+local header = {"method", "trainable params", "lr", "steps to target", "validation accuracy", "test accuracy", "ms/step"}
+local rows = {}
+for _, r in ipairs(results) do
+  rows[#rows + 1] = {r.method, tostring(r.params), string.format("%g", r.lr),
+                     r.to_target and string.format("%.0f", r.to_target) or "-",
+                     string.format("%.3f ± %.3f", r.val_mean, r.val_std), string.format("%.3f ± %.3f", r.test_mean, r.test_std),
+                     string.format("%.0f", r.ms_mean)}
+end
+local widths = {}
+for c, h in ipairs(header) do
+  widths[c] = utf8.len(h)
+  for _, row in ipairs(rows) do widths[c] = math.max(widths[c], utf8.len(row[c])) end
+end
+local function line(cells)
+  local parts = {}
+  for c, v in ipairs(cells) do parts[c] = v .. string.rep(" ", widths[c] - utf8.len(v)) end
+  return table.concat(parts, "  ")
+end
+print(string.format("\ntarget: validation accuracy %.3f (%.2f x the best mean, %.3f)", target, opts["target-frac"], best))
+print(line(header))
+for _, row in ipairs(rows) do print(line(row)) end
+
+-- the four claims, each derived from the numbers above
+local by = {}
+for _, r in ipairs(results) do by[r.method] = r end
+local verdicts = {}
+local function verdict(n, text, holds, why)
+  local s = string.format("claim %d: %s: %s (%s)", n, text, holds == nil and "not tested" or (holds and "TRUE" or "FALSE"), why)
+  verdicts[#verdicts + 1] = s
+  print(s)
+end
+local sk_, pre, pro = by.sk_prefix, by.prefix_tuning, by.prompt_tuning
+print("")
+if sk_ and pre then
+  verdict(1, "fewer trainable parameters than prefix tuning", sk_.params < pre.params,
+          string.format("%d vs %d", sk_.params, pre.params))
+  local a, b = sk_.to_target, pre.to_target
+  verdict(2, "faster convergence than prefix tuning", a ~= nil and (b == nil or a < b),
+          string.format("steps to target %s vs %s", a and string.format("%.0f", a) or "not reached", b and string.format("%.0f", b) or "not reached"))
+else
+  verdict(1, "fewer trainable parameters than prefix tuning", nil, "needs sk_prefix and prefix_tuning")
+  verdict(2, "faster convergence than prefix tuning", nil, "needs sk_prefix and prefix_tuning")
+end
+if sk_ and (pre or pro) then
+  local others, worst = {}, true
+  for _, o in ipairs{pre, pro} do
+    if o then
+      others[#others + 1] = string.format("%s %.3f", o.method, o.val_mean)
+      worst = worst and sk_.val_mean >= o.val_mean - 0.005
+    end
+  end
+  verdict(3, "equal or better final accuracy than prefix and prompt tuning", worst,
+          string.format("sk_prefix %.3f vs %s (validation means; 0.005 counts as equal)", sk_.val_mean, table.concat(others, ", ")))
+else
+  verdict(3, "equal or better final accuracy than prefix and prompt tuning", nil, "needs sk_prefix and prefix_tuning or prompt_tuning")
+end
+if sk_ and pre then
+  verdict(4, "faster wall-clock per step than prefix tuning", sk_.ms_mean < pre.ms_mean,
+          string.format("%.0f vs %.0f ms/step", sk_.ms_mean, pre.ms_mean))
+else
+  verdict(4, "faster wall-clock per step than prefix tuning", nil, "needs sk_prefix and prefix_tuning")
+end
+if sk_ and by.head_only and by.head_only.val_mean >= sk_.val_mean - 0.005 then
+  print(string.format("note: head_only (%.3f) already matches sk_prefix (%.3f): the prompt adds nothing here",
+                      by.head_only.val_mean, sk_.val_mean))
+end
+
+-- files
+local md = {"| " .. table.concat(header, " | ") .. " |", "|" .. string.rep("---|", #header)}
+for _, row in ipairs(rows) do md[#md + 1] = "| " .. table.concat(row, " | ") .. " |" end
+md[#md + 1] = ""
+for _, v in ipairs(verdicts) do md[#md + 1] = "- " .. v end
+local function write(name, text) local f = assert(io.open(out .. "/" .. name, "w")); f:write(text, "\n"); f:close() end
+write("results.md", table.concat(md, "\n"))
+local csv = {"method,params,lr,steps_to_target,val_mean,val_std,test_mean,test_std,ms_per_step"}
+for _, r in ipairs(results) do
+  csv[#csv + 1] = string.format("%s,%d,%g,%s,%.6f,%.6f,%.6f,%.6f,%.1f", r.method, r.params, r.lr,
+                                r.to_target and string.format("%.1f", r.to_target) or "", r.val_mean, r.val_std,
+                                r.test_mean, r.test_std, r.ms_mean)
+end
+write("results.csv", table.concat(csv, "\n"))
+write("curves.csv", table.concat(curves, "\n"))
+local js = {}
+for _, r in ipairs(results) do
+  js[#js + 1] = string.format('{"method": "%s", "params": %d, "lr": %g, "steps_to_target": %s, "validation": {"mean": %.6f, "std": %.6f}, "test": {"mean": %.6f, "std": %.6f}, "ms_per_step": %.1f}',
+                              r.method, r.params, r.lr, r.to_target and string.format("%.1f", r.to_target) or "null",
+                              r.val_mean, r.val_std, r.test_mean, r.test_std, r.ms_mean)
+end
+local vq = {}
+for _, v in ipairs(verdicts) do vq[#vq + 1] = string.format("%q", v) end
+write("results.json", string.format('{"model": %q, "task": %q, "steps": %d, "seeds": %d, "batch": %d, "target": %.6f, "methods": [%s], "verdicts": [%s]}',
+                                     opts.model, opts.task, opts.steps, opts.seeds, opts.batch, target, table.concat(js, ", "), table.concat(vq, ", ")))
+print("\nwrote " .. out .. "/results.{md,csv,json}, curves.csv and one run folder per method and seed")
