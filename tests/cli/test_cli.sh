@@ -72,6 +72,10 @@ if [ -f "$TMP/cmp/results.csv" ] && [ -f "$TMP/cmp/curves.csv" ] && [ -f "$TMP/c
    python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert len(d['methods'])==3 and len(d['verdicts'])==4" "$TMP/cmp/results.json"; then :; else
   failures=$((failures + 1)); echo "FAIL: compare output files"
 fi
+expect 0 "chosen: --lr-head_only" -- "$SK" run "$(dirname "$0")/../../scripts/sweep.lua" --model "$FIX/models/gpt2-tiny-f32" \
+  --task gloss-sentiment --methods sk_prefix,head_only --steps 3 --grid 1e-3,1e-2 --out "$TMP/sweep"
+checks=$((checks + 1))
+grep -q -- "--lr-sk_prefix" "$TMP/sweep/chosen_lrs.txt" 2>/dev/null || { failures=$((failures + 1)); echo "FAIL: sweep chosen_lrs.txt"; }
 expect 1 "unknown method nope" -- "$SK" compare --model "$FIX/models/gpt2-tiny-f32" --methods nope --steps 1
 expect 1 "unknown option --stepz" -- "$SK" compare --stepz 3
 
