@@ -171,6 +171,7 @@ typedef struct {
     lua_State *L;
     SkTokenizer *tok;
     int fn;
+    bool failed; /* on_token raised an error (message on the stack top) */
 } GenCtx;
 
 static int gen_token(void *vctx, int32_t id) {
@@ -181,7 +182,11 @@ static int gen_token(void *vctx, int32_t id) {
     lua_pushvalue(c->L, c->fn);
     lua_pushlstring(c->L, buf, n > 0 ? (size_t)n : 0);
     lua_pushinteger(c->L, id);
-    lua_call(c->L, 2, 1);
+    /* protected: an error must not jump over the engine's cleanup */
+    if (lua_pcall(c->L, 2, 1, 0) != LUA_OK) {
+        c->failed = true;
+        return 1;
+    }
     int stop = lua_toboolean(c->L, -1);
     lua_pop(c->L, 1);
     return stop;
@@ -231,6 +236,10 @@ static int model_generate(lua_State *L) {
     int rc = out ? sk_model_generate(m->model, ids.ids, ids.n, &o, out, &n_out, gen_token, &ctx, &err)
                  : sk_err(&err, "out of memory");
     sk_ids_free(&ids);
+    if (ctx.failed) {
+        free(out);
+        return lua_error(L); /* the callback's error */
+    }
     if (rc != 0) {
         free(out);
         return sk_lua_error(L, &err);

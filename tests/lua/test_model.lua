@@ -97,6 +97,8 @@ check(table.concat(k1, ",") == table.concat(gids, ","), "top_k = 1 equals greedy
 local streamed = {}
 m:generate(prompt_ids, {max_tokens = 5, on_token = function(piece, id) streamed[#streamed + 1] = id; return #streamed == 3 end})
 check(#streamed == 3, "on_token streams and can stop")
+errors_with(function() m:generate(prompt_ids, {max_tokens = 5, on_token = function() error("token boom") end}) end,
+            "token boom", "on_token error propagates")
 
 -- save in Hugging Face layout, load back: the same logits and tokens
 local sdir = os.tmpname(); os.remove(sdir)
