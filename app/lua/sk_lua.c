@@ -10,6 +10,24 @@
 
 int sk_lua_error(lua_State *L, const SkError *err) { return luaL_error(L, "%s", err->msg); }
 
+int sk_lua_opt_int(lua_State *L, int t, const char *k, int def) {
+    lua_getfield(L, t, k);
+    int ok, v = def;
+    if (!lua_isnil(L, -1)) {
+        v = (int)lua_tointegerx(L, -1, &ok);
+        if (!ok) luaL_error(L, "option %s must be an integer", k);
+    }
+    lua_pop(L, 1);
+    return v;
+}
+
+float sk_lua_opt_num(lua_State *L, int t, const char *k, float def) {
+    lua_getfield(L, t, k);
+    float v = lua_isnil(L, -1) ? def : (float)luaL_checknumber(L, -1);
+    lua_pop(L, 1);
+    return v;
+}
+
 cJSON *sk_lua_to_json(lua_State *L, int idx) {
     idx = lua_absindex(L, idx);
     switch (lua_type(L, idx)) {

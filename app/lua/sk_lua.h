@@ -26,6 +26,10 @@ struct cJSON *sk_lua_to_json(lua_State *L, int idx);
 void sk_lua_train_register(lua_State *L);  /* sk.method, sk.train, sk.evaluate, sk.load_adapter */
 void sk_lua_data_register(lua_State *L);   /* sk.data */
 void sk_lua_lm_register(lua_State *L);     /* sk.new_model, sk.pretrain */
+/* Option k of the table at t, or def when absent; a value of the wrong type is a Lua
+ * error naming the option. */
+int sk_lua_opt_int(lua_State *L, int t, const char *k, int def);
+float sk_lua_opt_num(lua_State *L, int t, const char *k, float def);
 /* Raises a Lua error with the engine's message. */
 int sk_lua_error(lua_State *L, const SkError *err);
 

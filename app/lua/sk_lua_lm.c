@@ -16,24 +16,6 @@
 
 int sk_lua_push_model(lua_State *L, SkModel *model, SkTokenizer *tok);
 
-static int int_field(lua_State *L, int t, const char *k, int def) {
-    lua_getfield(L, t, k);
-    int ok, v = def;
-    if (!lua_isnil(L, -1)) {
-        v = (int)lua_tointegerx(L, -1, &ok);
-        if (!ok) luaL_error(L, "option %s must be an integer", k);
-    }
-    lua_pop(L, 1);
-    return v;
-}
-
-static float num_field(lua_State *L, int t, const char *k, float def) {
-    lua_getfield(L, t, k);
-    float v = lua_isnil(L, -1) ? def : (float)luaL_checknumber(L, -1);
-    lua_pop(L, 1);
-    return v;
-}
-
 static int l_new_model(lua_State *L) {
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_getfield(L, 1, "tokenizer");
@@ -42,13 +24,13 @@ static int l_new_model(lua_State *L) {
     SkError err;
     if (sk_tokenizer_load(tdir, &tok, &err) != 0) return sk_lua_error(L, &err);
     SkModelConfig c = {.arch = "gpt2", .norm_eps = 1e-5f, .activation = SK_ACT_GELU_TANH, .tie_embeddings = true};
-    c.n_layer = int_field(L, 1, "n_layer", 6);
-    c.d_model = int_field(L, 1, "d_model", 256);
-    c.n_head = int_field(L, 1, "n_head", 8);
-    c.d_ff = int_field(L, 1, "d_ff", 4 * c.d_model);
-    c.max_seq = int_field(L, 1, "max_seq", 256);
-    c.vocab_size = int_field(L, 1, "vocab_size", sk_tokenizer_vocab_size(tok));
-    int seed = int_field(L, 1, "seed", 1);
+    c.n_layer = sk_lua_opt_int(L, 1, "n_layer", 6);
+    c.d_model = sk_lua_opt_int(L, 1, "d_model", 256);
+    c.n_head = sk_lua_opt_int(L, 1, "n_head", 8);
+    c.d_ff = sk_lua_opt_int(L, 1, "d_ff", 4 * c.d_model);
+    c.max_seq = sk_lua_opt_int(L, 1, "max_seq", 256);
+    c.vocab_size = sk_lua_opt_int(L, 1, "vocab_size", sk_tokenizer_vocab_size(tok));
+    int seed = sk_lua_opt_int(L, 1, "seed", 1);
     if (c.n_layer < 1 || c.d_model < 1 || c.n_head < 1 || c.d_model % c.n_head || c.max_seq < 2 ||
         c.vocab_size < sk_tokenizer_vocab_size(tok)) {
         sk_tokenizer_free(tok);
@@ -141,18 +123,18 @@ static int l_pretrain(lua_State *L) {
     SkModel *m = sk_lua_check_model(L, -1, &tok);
     SkPretrainConfig cfg;
     sk_pretrain_config_default(&cfg);
-    cfg.steps = int_field(L, 1, "steps", cfg.steps);
-    cfg.batch = int_field(L, 1, "batch", cfg.batch);
-    cfg.seq = int_field(L, 1, "seq", cfg.seq);
-    cfg.lr = num_field(L, 1, "lr", cfg.lr);
-    cfg.warmup = num_field(L, 1, "warmup", cfg.warmup);
-    cfg.weight_decay = num_field(L, 1, "weight_decay", cfg.weight_decay);
-    cfg.clip = num_field(L, 1, "clip", cfg.clip);
-    cfg.min_lr = num_field(L, 1, "min_lr", cfg.min_lr);
-    cfg.seed = (uint64_t)int_field(L, 1, "seed", (int)cfg.seed);
-    cfg.eval_every = int_field(L, 1, "eval_every", cfg.eval_every);
-    cfg.eval_windows = int_field(L, 1, "eval_windows", cfg.eval_windows);
-    cfg.checkpoint_every = int_field(L, 1, "checkpoint_every", cfg.checkpoint_every);
+    cfg.steps = sk_lua_opt_int(L, 1, "steps", cfg.steps);
+    cfg.batch = sk_lua_opt_int(L, 1, "batch", cfg.batch);
+    cfg.seq = sk_lua_opt_int(L, 1, "seq", cfg.seq);
+    cfg.lr = sk_lua_opt_num(L, 1, "lr", cfg.lr);
+    cfg.warmup = sk_lua_opt_num(L, 1, "warmup", cfg.warmup);
+    cfg.weight_decay = sk_lua_opt_num(L, 1, "weight_decay", cfg.weight_decay);
+    cfg.clip = sk_lua_opt_num(L, 1, "clip", cfg.clip);
+    cfg.min_lr = sk_lua_opt_num(L, 1, "min_lr", cfg.min_lr);
+    cfg.seed = (uint64_t)sk_lua_opt_int(L, 1, "seed", (int)cfg.seed);
+    cfg.eval_every = sk_lua_opt_int(L, 1, "eval_every", cfg.eval_every);
+    cfg.eval_windows = sk_lua_opt_int(L, 1, "eval_windows", cfg.eval_windows);
+    cfg.checkpoint_every = sk_lua_opt_int(L, 1, "checkpoint_every", cfg.checkpoint_every);
     lua_getfield(L, 1, "resume");
     cfg.resume = lua_toboolean(L, -1);
     lua_getfield(L, 1, "out");
@@ -213,8 +195,8 @@ int sk_lua_model_perplexity(lua_State *L) {
     int32_t *ids = token_stream(L, 2, m, tok, &n);
     int seq = 128, windows = 64;
     if (lua_istable(L, 3)) {
-        seq = int_field(L, 3, "seq", seq);
-        windows = int_field(L, 3, "windows", windows);
+        seq = sk_lua_opt_int(L, 3, "seq", seq);
+        windows = sk_lua_opt_int(L, 3, "windows", windows);
     }
     if (seq > sk_model_config(m)->max_seq) seq = sk_model_config(m)->max_seq;
     double loss;
@@ -235,7 +217,7 @@ static int l_train_bpe(lua_State *L) {
     luaL_checktype(L, 1, LUA_TTABLE);
     lua_getfield(L, 1, "out");
     const char *out = luaL_checkstring(L, -1);
-    int vocab = int_field(L, 1, "vocab_size", 8192);
+    int vocab = sk_lua_opt_int(L, 1, "vocab_size", 8192);
     const char *special[16];
     int n_special = 0;
     lua_getfield(L, 1, "special");

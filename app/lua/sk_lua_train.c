@@ -194,26 +194,6 @@ static void push_history(lua_State *L, const SkRunResult *res, const char *const
     }
 }
 
-static float opt_num(lua_State *L, int t, const char *k, float def) {
-    lua_getfield(L, t, k);
-    float v = lua_isnil(L, -1) ? def : (float)luaL_checknumber(L, -1);
-    lua_pop(L, 1);
-    return v;
-}
-
-static int opt_int(lua_State *L, int t, const char *k, int def) {
-    lua_getfield(L, t, k);
-    if (lua_isnil(L, -1)) {
-        lua_pop(L, 1);
-        return def;
-    }
-    int ok;
-    lua_Integer v = lua_tointegerx(L, -1, &ok);
-    if (!ok) luaL_error(L, "sk.train: %s must be an integer", k);
-    lua_pop(L, 1);
-    return (int)v;
-}
-
 static int l_train(lua_State *L) {
     luaL_checktype(L, 1, LUA_TTABLE);
     static const char *known[] = {"model", "method", "train", "eval", "head", "steps", "batch", "accum",
@@ -231,18 +211,18 @@ static int l_train(lua_State *L) {
     SkDataset *eval = lua_isnil(L, -1) ? NULL : sk_lua_check_dataset(L, -1);
     SkTrainConfig tc;
     sk_train_config_default(&tc);
-    tc.steps = opt_int(L, 1, "steps", tc.steps);
-    tc.batch = opt_int(L, 1, "batch", tc.batch);
-    tc.accum = opt_int(L, 1, "accum", tc.accum);
-    tc.lr = opt_num(L, 1, "lr", tc.lr);
-    tc.warmup = opt_num(L, 1, "warmup", tc.warmup);
-    tc.weight_decay = opt_num(L, 1, "weight_decay", tc.weight_decay);
-    tc.clip = opt_num(L, 1, "clip", tc.clip);
-    tc.seed = (uint64_t)opt_int(L, 1, "seed", (int)tc.seed);
-    tc.eval_every = opt_int(L, 1, "eval_every", tc.eval_every);
-    tc.eval_batch = opt_int(L, 1, "eval_batch", tc.eval_batch);
-    tc.max_len = opt_int(L, 1, "max_len", tc.max_len);
-    tc.target = opt_num(L, 1, "target", 0.0f);
+    tc.steps = sk_lua_opt_int(L, 1, "steps", tc.steps);
+    tc.batch = sk_lua_opt_int(L, 1, "batch", tc.batch);
+    tc.accum = sk_lua_opt_int(L, 1, "accum", tc.accum);
+    tc.lr = sk_lua_opt_num(L, 1, "lr", tc.lr);
+    tc.warmup = sk_lua_opt_num(L, 1, "warmup", tc.warmup);
+    tc.weight_decay = sk_lua_opt_num(L, 1, "weight_decay", tc.weight_decay);
+    tc.clip = sk_lua_opt_num(L, 1, "clip", tc.clip);
+    tc.seed = (uint64_t)sk_lua_opt_int(L, 1, "seed", (int)tc.seed);
+    tc.eval_every = sk_lua_opt_int(L, 1, "eval_every", tc.eval_every);
+    tc.eval_batch = sk_lua_opt_int(L, 1, "eval_batch", tc.eval_batch);
+    tc.max_len = sk_lua_opt_int(L, 1, "max_len", tc.max_len);
+    tc.target = sk_lua_opt_num(L, 1, "target", 0.0f);
     lua_getfield(L, 1, "target_metric");
     if (!lua_isnil(L, -1)) snprintf(tc.target_metric, sizeof tc.target_metric, "%s", luaL_checkstring(L, -1));
     lua_pop(L, 1);
