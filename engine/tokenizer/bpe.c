@@ -79,7 +79,7 @@ static uint64_t mix64(uint64_t x) {
     return x;
 }
 
-static int pairmap_put(SkPairMap *m, int32_t a, int32_t b, int32_t rank, int32_t merged) {
+int sk_pairmap_put(SkPairMap *m, int32_t a, int32_t b, int32_t rank, int32_t merged) {
     if ((m->count + 1) * 2 > m->cap) {
         size_t ncap = m->cap ? m->cap * 2 : 4096;
         SkPairMap n = {.cap = ncap};
@@ -109,7 +109,7 @@ static int pairmap_put(SkPairMap *m, int32_t a, int32_t b, int32_t rank, int32_t
     return 0;
 }
 
-static bool pairmap_get(const SkPairMap *m, int32_t a, int32_t b, int32_t *rank, int32_t *merged) {
+bool sk_pairmap_get(const SkPairMap *m, int32_t a, int32_t b, int32_t *rank, int32_t *merged) {
     if (!m->cap) return false;
     uint64_t key = (((uint64_t)(uint32_t)a << 32) | (uint32_t)b) + 1;
     size_t j = mix64(key) & (m->cap - 1);
@@ -150,7 +150,7 @@ int sk_bpe_add_merge(SkTokenizer *t, const char *a, size_t alen, const char *b, 
     if (!sk_strmap_get(&t->vocab, buf, alen + blen, &im))
         return sk_err(err, "%s: merge %d: result \"%.*s\" is not in the vocabulary", where,
                       rank + 1, (int)(alen + blen), buf);
-    if (pairmap_put(&t->merges, ia, ib, rank, im) != 0) return sk_err(err, "out of memory");
+    if (sk_pairmap_put(&t->merges, ia, ib, rank, im) != 0) return sk_err(err, "out of memory");
     if (t->n_merges == t->cap_merges) {
         int ncap = t->cap_merges ? t->cap_merges * 2 : 1024;
         int32_t *l = realloc(t->merge_left, (size_t)ncap * sizeof *l);
@@ -199,7 +199,7 @@ static int bpe_merge(SkTokenizer *t, const unsigned char *s, size_t len, SkIds *
         int32_t best_rank = INT32_MAX, best_merged = -1;
         for (int i = 0; i + 1 < n; i++) {
             int32_t r, mg;
-            if (pairmap_get(&t->merges, sym[i], sym[i + 1], &r, &mg) && r < best_rank)
+            if (sk_pairmap_get(&t->merges, sym[i], sym[i + 1], &r, &mg) && r < best_rank)
                 best = i, best_rank = r, best_merged = mg;
         }
         if (best < 0) break;
@@ -244,7 +244,6 @@ int sk_bpe_encode_word(SkTokenizer *t, const unsigned char *s, size_t len, SkIds
     return 0;
 }
 
-void sk_pairmap_free(SkPairMap *m);
 void sk_pairmap_free(SkPairMap *m) {
     free(m->keys), free(m->rank), free(m->merged);
     memset(m, 0, sizeof *m);

@@ -32,7 +32,7 @@ typedef struct {
 typedef struct {
     Pair *pairs;
     int n, cap;
-    SkStrMap index; /* "a,b" -> pair */
+    SkPairMap index; /* (a, b) -> pair, in the rank slot */
     HeapItem *heap;
     int hn, hcap;
 } Pairs;
@@ -78,10 +78,8 @@ static HeapItem heap_pop(Pairs *P) {
 }
 
 static int pair_id(Pairs *P, int32_t a, int32_t b, bool create) {
-    char key[32];
-    int klen = snprintf(key, sizeof key, "%d,%d", a, b);
-    int32_t id;
-    if (sk_strmap_get(&P->index, key, (size_t)klen, &id)) return id;
+    int32_t id, unused;
+    if (sk_pairmap_get(&P->index, a, b, &id, &unused)) return id;
     if (!create) return -1;
     if (P->n == P->cap) {
         int ncap = P->cap ? P->cap * 2 : 4096;
@@ -90,7 +88,7 @@ static int pair_id(Pairs *P, int32_t a, int32_t b, bool create) {
         P->pairs = np, P->cap = ncap;
     }
     P->pairs[P->n] = (Pair){.a = a, .b = b};
-    if (sk_strmap_put(&P->index, key, (size_t)klen, P->n) != 0) return -2;
+    if (sk_pairmap_put(&P->index, a, b, P->n, 0) != 0) return -2;
     return P->n++;
 }
 
@@ -257,7 +255,7 @@ int sk_tokenizer_train_bpe(const char *text, size_t len, int vocab_size, const c
     free(pieces);
     for (int i = 0; i < P.n; i++) free(P.pairs[i].words);
     free(P.pairs), free(P.heap);
-    sk_strmap_free(&P.index);
+    sk_pairmap_free(&P.index);
     free(mleft), free(mright);
     if (rc == 0) *out = t;
     return rc;

@@ -9,7 +9,6 @@
 #include "sk_io.h"
 #include "tokenizer/tokenizer_internal.h"
 
-void sk_pairmap_free(SkPairMap *m);
 
 int sk_ids_push(SkIds *v, int32_t id) {
     if (v->n == v->cap) {

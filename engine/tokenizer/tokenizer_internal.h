@@ -18,12 +18,17 @@ int sk_strmap_put(SkStrMap *m, const char *key, size_t len, int32_t val); /* 0, 
 bool sk_strmap_get(const SkStrMap *m, const char *key, size_t len, int32_t *val);
 void sk_strmap_free(SkStrMap *m);
 
-/* BPE merges: (left id, right id) -> (rank, merged id). */
+/* Open-addressing hash map from a pair of ids to two int32 values; BPE merges keep
+ * (left, right) -> (rank, merged id) in it. */
 typedef struct SkPairMap {
     uint64_t *keys; /* (left << 32 | right) + 1; 0 = empty */
     int32_t *rank, *merged;
     size_t cap, count;
 } SkPairMap;
+/* Inserts (a, b); a pair already present keeps its first values. 0, or -1 OOM. */
+int sk_pairmap_put(SkPairMap *m, int32_t a, int32_t b, int32_t rank, int32_t merged);
+bool sk_pairmap_get(const SkPairMap *m, int32_t a, int32_t b, int32_t *rank, int32_t *merged);
+void sk_pairmap_free(SkPairMap *m);
 
 typedef struct SkAddedToken {
     char *content;
