@@ -21,6 +21,7 @@ struct SkHead {
     int n_tr;
     float *pooled, *factor, *dropped, *dpooled; /* [max_B, d]: features, dropout factors */
     float *logits, *dlogits;        /* verbalizer: [max_B, V] */
+    double *lse;                    /* verbalizer log_prob: each row's log-sum-exp, [max_B] */
     int *first, *len;               /* the rows each batch row read, from forward */
     int B, S;
     SkIds templ;
@@ -165,7 +166,8 @@ int sk_head_new(SkModel *m, SkTokenizer *tok, const SkHeadConfig *cfg, int max_b
     if (rc == 0 && cfg->kind == SK_HEAD_VERBALIZER) {
         h->logits = calloc((size_t)max_batch * h->V, sizeof(float));
         h->dlogits = calloc((size_t)max_batch * h->V, sizeof(float));
-        if (!h->logits || !h->dlogits) rc = sk_err(err, "out of memory");
+        h->lse = calloc((size_t)max_batch, sizeof(double));
+        if (!h->logits || !h->dlogits || !h->lse) rc = sk_err(err, "out of memory");
         if (rc == 0 && !tok) rc = sk_err(err, "head: a verbalizer needs the model's tokenizer");
         for (int c = 0; rc == 0 && c < cfg->n_classes; c++)
             for (int w = 0; rc == 0 && w < cfg->n_words[c]; w++) {
@@ -193,7 +195,8 @@ int sk_head_new(SkModel *m, SkTokenizer *tok, const SkHeadConfig *cfg, int max_b
 void sk_head_free(SkHead *h) {
     if (!h) return;
     for (int i = 0; i < h->n_tr; i++) free(h->tr[i].w), free(h->tr[i].g);
-    free(h->pooled), free(h->factor), free(h->dropped), free(h->dpooled), free(h->logits), free(h->dlogits);
+    free(h->pooled), free(h->factor), free(h->dropped), free(h->dpooled);
+    free(h->logits), free(h->dlogits), free(h->lse);
     free(h->first), free(h->len);
     sk_ids_free(&h->templ);
     free(h);
@@ -244,6 +247,7 @@ void sk_head_forward(SkHead *h, const float *hidden, int B, int S, int first, co
                 for (int v = 0; v < h->V; v++) s += exp((double)(z[v] - mx));
                 lse = log(s) + mx;
             }
+            h->lse[b] = lse; /* kept for backward */
             for (int c = 0; c < h->C; c++) {
                 double sc = 0;
                 for (int w = 0; w < h->cfg.n_words[c]; w++) sc += z[h->word_ids[c][w]] - lse;
@@ -291,13 +295,9 @@ void sk_head_backward(SkHead *h, const float *dscores, int B, int S, float *d_hi
                 for (int w = 0; w < h->cfg.n_words[c]; w++) dz[h->word_ids[c][w]] += g;
                 total += dscores[b * h->C + c];
             }
-            if (h->cfg.log_prob) {
+            if (h->cfg.log_prob) { /* d log-softmax: - total * softmax(z) */
                 const float *z = h->logits + (size_t)b * h->V;
-                float mx = z[0];
-                for (int v = 1; v < h->V; v++) mx = z[v] > mx ? z[v] : mx;
-                double s = 0;
-                for (int v = 0; v < h->V; v++) s += exp((double)(z[v] - mx));
-                for (int v = 0; v < h->V; v++) dz[v] -= (float)(total * exp((double)(z[v] - mx)) / s);
+                for (int v = 0; v < h->V; v++) dz[v] -= (float)(total * exp((double)z[v] - h->lse[b]));
             }
         }
         float *dlast = h->dpooled;
