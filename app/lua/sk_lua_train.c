@@ -59,7 +59,7 @@ static int method_ctor(lua_State *L) {
 
 /* ---- helpers ------------------------------------------------------------------------- */
 
-static void push_metrics(lua_State *L, const SkMetrics *m, const char *const *labels) {
+static void push_metrics(lua_State *L, const SkMetrics *m) {
     lua_createtable(L, 0, 8);
     lua_pushinteger(L, m->n), lua_setfield(L, -2, "n");
     if (isfinite(m->loss)) lua_pushnumber(L, m->loss), lua_setfield(L, -2, "loss");
@@ -80,7 +80,6 @@ static void push_metrics(lua_State *L, const SkMetrics *m, const char *const *la
         lua_rawseti(L, -2, g + 1);
     }
     lua_setfield(L, -2, "confusion");
-    (void)labels;
 }
 
 static cJSON *method_json(lua_State *L, int idx, SkMethodConfig *c, SkError *err) {
@@ -141,7 +140,6 @@ typedef struct {
     bool failed;     /* the callback raised an error (message on the stack top) */
     Progress progress;
     int steps;
-    const char *const *labels;
 } StepCtx;
 
 static int on_step(void *vctx, const SkHistoryEntry *ev) {
@@ -159,7 +157,7 @@ static int on_step(void *vctx, const SkHistoryEntry *ev) {
     if (!ev->evaluated || isfinite(ev->loss)) lua_pushnumber(L, ev->loss), lua_setfield(L, -2, "loss");
     lua_pushnumber(L, ev->lr), lua_setfield(L, -2, "lr");
     lua_pushnumber(L, ev->seconds), lua_setfield(L, -2, "seconds");
-    if (ev->evaluated) push_metrics(L, &ev->metrics, c->labels), lua_setfield(L, -2, "metrics");
+    if (ev->evaluated) push_metrics(L, &ev->metrics), lua_setfield(L, -2, "metrics");
     if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
         c->failed = true;
         return 1; /* error message stays on the stack */
@@ -180,7 +178,7 @@ static void default_out(char *buf, size_t cap, const char *method) {
     for (int i = 2; stat(buf, &st) == 0 && i < 1000; i++) snprintf(buf, cap, "runs/%s-%s-%d", stamp, method, i);
 }
 
-static void push_history(lua_State *L, const SkRunResult *res, const char *const *labels) {
+static void push_history(lua_State *L, const SkRunResult *res) {
     lua_createtable(L, res->n_history, 0);
     for (int i = 0; i < res->n_history; i++) {
         const SkHistoryEntry *h = &res->history[i];
@@ -189,7 +187,7 @@ static void push_history(lua_State *L, const SkRunResult *res, const char *const
         if (isfinite(h->loss) || !h->evaluated) lua_pushnumber(L, h->loss), lua_setfield(L, -2, "loss");
         lua_pushnumber(L, h->lr), lua_setfield(L, -2, "lr");
         lua_pushnumber(L, h->seconds), lua_setfield(L, -2, "seconds");
-        if (h->evaluated) push_metrics(L, &h->metrics, labels), lua_setfield(L, -2, "metrics");
+        if (h->evaluated) push_metrics(L, &h->metrics), lua_setfield(L, -2, "metrics");
         lua_rawseti(L, -2, i + 1);
     }
 }
@@ -255,7 +253,7 @@ static int l_train(lua_State *L) {
     if (sk_head_new(sk_method_model(run->method), tok, &hc, max_b, tc.seed, &run->head, &err) != 0)
         return sk_lua_error(L, &err);
 
-    StepCtx ctx = {.L = L, .steps = tc.steps, .labels = (const char *const *)run->labels};
+    StepCtx ctx = {.L = L, .steps = tc.steps};
     lua_getfield(L, 1, "on_step");
     if (lua_isfunction(L, -1)) ctx.fn = lua_gettop(L);
     else lua_pop(L, 1);
@@ -277,8 +275,8 @@ static int l_train(lua_State *L) {
     lua_settop(L, run_idx);
     lua_createtable(L, 0, 10);
     lua_pushinteger(L, res.params), lua_setfield(L, -2, "params");
-    push_history(L, &res, (const char *const *)run->labels), lua_setfield(L, -2, "history");
-    if (eval && !res.failed) push_metrics(L, &res.final, NULL), lua_setfield(L, -2, "final");
+    push_history(L, &res), lua_setfield(L, -2, "history");
+    if (eval && !res.failed) push_metrics(L, &res.final), lua_setfield(L, -2, "final");
     lua_pushnumber(L, res.seconds), lua_setfield(L, -2, "seconds");
     lua_pushinteger(L, res.steps_done), lua_setfield(L, -2, "steps");
     lua_pushboolean(L, res.failed), lua_setfield(L, -2, "failed");
@@ -373,7 +371,7 @@ static int evaluate_with(lua_State *L, SkModel *model, SkTokenizer *tok, SkMetho
     SkMetrics m;
     SkError err;
     if (sk_evaluate(&t, ds, 32, 128, &m, NULL, NULL, &err) != 0) return sk_lua_error(L, &err);
-    push_metrics(L, &m, NULL);
+    push_metrics(L, &m);
     return 1;
 }
 
@@ -440,7 +438,7 @@ static int l_evaluate(lua_State *L) {
     sk_head_free(head);
     sk_method_free(me);
     if (rc != 0) return sk_lua_error(L, &err);
-    push_metrics(L, &m, NULL);
+    push_metrics(L, &m);
     return 1;
 }
 

@@ -37,7 +37,6 @@ static void free_states(SkPrefix *s) {
         if (s->dg) free(s->dg[l]);
         if (s->ad) sk_adapter_free(&s->ad[l]);
     }
-    if (s->h) free(s->h[s->L]); /* the states array has one more entry than layers */
     free(s->h), free(s->g), free(s->dg), free(s->ad), free(s->scratch);
     s->h = s->g = s->dg = NULL;
     s->ad = NULL;
@@ -45,14 +44,14 @@ static void free_states(SkPrefix *s) {
 }
 
 static int alloc_states(SkMethod *me, SkPrefix *s, SkError *err) {
-    s->h = calloc((size_t)s->L + 1, sizeof(float *));
+    s->h = calloc((size_t)s->L, sizeof(float *));
     s->g = calloc((size_t)s->L, sizeof(float *));
     s->dg = calloc((size_t)s->L, sizeof(float *));
     s->ad = calloc((size_t)s->L, sizeof(SkAdapter));
     s->scratch_n = sk_model_kv_scratch_floats(me->model, s->m);
     s->scratch = calloc(s->scratch_n * (size_t)s->L, sizeof(float));
     if (!s->h || !s->g || !s->dg || !s->ad || !s->scratch) return sk_err(err, "out of memory");
-    for (int l = 0; l <= s->L; l++)
+    for (int l = 0; l < s->L; l++)
         if (!(s->h[l] = calloc((size_t)s->m * s->d, sizeof(float)))) return sk_err(err, "out of memory");
     for (int l = 0; l < s->L; l++) {
         s->g[l] = calloc((size_t)s->m * s->d, sizeof(float));
