@@ -1,7 +1,9 @@
 /* pool.c - a small persistent thread pool for the element-wise and attention work
  * that OpenBLAS does not do for us. Workers sleep on a condition variable between
  * jobs (no spinning), so they never steal cycles from OpenBLAS's own threads. */
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -23,7 +25,11 @@ struct SkPool {
     bool stop;
 };
 
+/* The cores this process may run on (taskset, cgroup cpusets), not every core online:
+ * a pool wider than that only makes threads queue behind each other. */
 int sk_cpu_count(void) {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     return n > 0 ? (int)n : 1;
 }
