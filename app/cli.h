@@ -8,6 +8,11 @@ int cli_info(int argc, char **argv);
 int cli_tokenize(int argc, char **argv);
 int cli_bench(int argc, char **argv);
 int cli_generate(int argc, char **argv);
+int cli_tui(int argc, char **argv);
+/* $SKTUNE_DATASETS, else the source tree's datasets/ folder. */
+const char *cli_datasets_dir(void);
+/* models/tiny-gpt2 in the current folder, else in the source tree. */
+const char *cli_default_model(void);
 
 /* Finds "--name VALUE" or "--name=VALUE" in argv; returns VALUE or NULL. */
 const char *cli_option(int argc, char **argv, const char *name);

@@ -10,6 +10,9 @@ static const char USAGE[] =
     "sktune " SKTUNE_VERSION " - a workbench for parameter-efficient fine-tuning (SK-Tuning)\n"
     "\n"
     "usage:\n"
+    "  sktune                              the workbench (on a terminal), bundled model, task spam\n"
+    "  sktune tui [--model DIR] [--task NAME | --data FILE [--eval FILE]] [--prompt TEXT]\n"
+    "             [--parallel N] [--sample N]   the workbench on any model and task\n"
     "  sktune run SCRIPT.lua [ARGS...]     run a Lua experiment script (module `sk`)\n"
     "  sktune compare [--model DIR] [--task NAME] [--methods a,b,...] [--steps N] [--seeds K]\n"
     "                 [--out DIR]         methods side by side, with verdicts on SK-Tuning's claims\n"
@@ -69,8 +72,9 @@ int cli_check_options(int argc, char **argv, const char *const *known, int posit
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2) {
-        fputs(USAGE, isatty(1) ? stdout : stderr);
+    if (argc < 2) { /* on a terminal: the workbench on the bundled model */
+        if (isatty(0) && isatty(1)) return cli_tui(0, argv + 1);
+        fputs(USAGE, stderr);
         return 2;
     }
     const char *cmd = argv[1];
@@ -83,6 +87,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (!strcmp(cmd, "run")) return cli_run(argc - 2, argv + 2);
+    if (!strcmp(cmd, "tui")) return cli_tui(argc - 2, argv + 2);
     if (!strcmp(cmd, "info")) return cli_info(argc - 2, argv + 2);
     if (!strcmp(cmd, "tokenize")) return cli_tokenize(argc - 2, argv + 2);
     if (!strcmp(cmd, "bench")) return cli_bench(argc - 2, argv + 2);

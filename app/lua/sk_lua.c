@@ -94,11 +94,25 @@ int sk_lua_open(lua_State *L) {
     return 0;
 }
 
-static int traceback(lua_State *L) {
+int sk_lua_traceback(lua_State *L) {
     const char *msg = lua_tostring(L, 1);
     if (!msg) msg = luaL_tolstring(L, 1, NULL);
     luaL_traceback(L, L, msg, 1);
     return 1;
+}
+
+static const char OBSERVER_KEY = 0; /* its address is the registry key */
+
+void sk_lua_set_observer(lua_State *L, const SkLuaObserver *obs) {
+    lua_pushlightuserdata(L, (void *)obs);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &OBSERVER_KEY);
+}
+
+const SkLuaObserver *sk_lua_observer(lua_State *L) {
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &OBSERVER_KEY);
+    const SkLuaObserver *o = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return o;
 }
 
 int cli_run(int argc, char **argv) {
@@ -120,7 +134,7 @@ int cli_run(int argc, char **argv) {
         lua_rawseti(L, -2, i);
     }
     lua_setglobal(L, "arg");
-    lua_pushcfunction(L, traceback);
+    lua_pushcfunction(L, sk_lua_traceback);
     int rc = 0;
     if (luaL_loadfile(L, argv[0]) != LUA_OK) {
         fprintf(stderr, "sktune run: %s\n", lua_tostring(L, -1));

@@ -30,6 +30,19 @@ void sk_lua_lm_register(lua_State *L);     /* sk.new_model, sk.pretrain */
  * error naming the option. */
 int sk_lua_opt_int(lua_State *L, int t, const char *k, int def);
 float sk_lua_opt_num(lua_State *L, int t, const char *k, float def);
+/* Someone watching sk.train (the workbench charts the runs of a script it runs). begin
+ * returns a handle for the run (or NULL); step returns nonzero to stop training. */
+struct SkHistoryEntry;
+typedef struct SkLuaObserver {
+    void *ctx;
+    void *(*begin)(void *ctx, const char *method, int64_t params, int steps);
+    int (*step)(void *ctx, void *run, const struct SkHistoryEntry *ev);
+    void (*end)(void *ctx, void *run, bool failed, const char *reason, double seconds, int64_t params);
+} SkLuaObserver;
+void sk_lua_set_observer(lua_State *L, const SkLuaObserver *obs); /* obs outlives L */
+const SkLuaObserver *sk_lua_observer(lua_State *L);
+/* A message handler for lua_pcall: the error with a traceback. */
+int sk_lua_traceback(lua_State *L);
 /* Raises a Lua error with the engine's message. */
 int sk_lua_error(lua_State *L, const SkError *err);
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "lua/sk_lua.h"
 #include "sk_data.h"
 
@@ -185,10 +186,7 @@ static int d_gc(lua_State *L) {
     return 0;
 }
 
-static const char *datasets_dir(void) {
-    const char *env = getenv("SKTUNE_DATASETS");
-    return env && *env ? env : SKTUNE_SOURCE_ROOT "/datasets";
-}
+static const char *datasets_dir(void) { return cli_datasets_dir(); }
 
 /* Moves a dataset into a new userdata. */
 static void push_moved(lua_State *L, SkDataset *src) {

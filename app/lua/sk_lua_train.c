@@ -140,10 +140,13 @@ typedef struct {
     bool failed;     /* the callback raised an error (message on the stack top) */
     Progress progress;
     int steps;
+    const SkLuaObserver *obs; /* the workbench, when it runs the script */
+    void *obs_run;
 } StepCtx;
 
 static int on_step(void *vctx, const SkHistoryEntry *ev) {
     StepCtx *c = vctx;
+    if (c->obs && c->obs_run && c->obs->step(c->obs->ctx, c->obs_run, ev)) return 1;
     if (!c->fn) {
         char what[64];
         snprintf(what, sizeof what, "training %d/%d", ev->step, c->steps);
@@ -253,7 +256,8 @@ static int l_train(lua_State *L) {
     if (sk_head_new(sk_method_model(run->method), tok, &hc, max_b, tc.seed, &run->head, &err) != 0)
         return sk_lua_error(L, &err);
 
-    StepCtx ctx = {.L = L, .steps = tc.steps};
+    StepCtx ctx = {.L = L, .steps = tc.steps, .obs = sk_lua_observer(L)};
+    if (ctx.obs) ctx.obs_run = ctx.obs->begin(ctx.obs->ctx, sk_method_name(mc.kind), sk_method_n_params(run->method), tc.steps);
     lua_getfield(L, 1, "on_step");
     if (lua_isfunction(L, -1)) ctx.fn = lua_gettop(L);
     else lua_pop(L, 1);
@@ -264,6 +268,9 @@ static int l_train(lua_State *L) {
     SkRunResult res;
     rc = sk_train(&task, train, eval, &tc, on_step, &ctx, &res, &err);
     progress_done(&ctx.progress);
+    if (ctx.obs_run)
+        ctx.obs->end(ctx.obs->ctx, ctx.obs_run, rc != 0 || res.failed || ctx.failed,
+                     rc != 0 ? err.msg : res.stop_reason, res.seconds, res.params);
     if (ctx.failed) {
         sk_run_result_free(&res);
         return lua_error(L); /* the callback's error */

@@ -28,6 +28,11 @@ expect() {
 expect 0 "usage:" -- "$SK" --help
 expect 0 "sktune 0." -- "$SK" --version
 expect 2 "usage:" -- "$SK"
+expect 2 "needs a terminal" -- "$SK" tui
+expect 2 "not both" -- "$SK" tui --task spam --data x.csv
+expect 2 "--eval goes with --data" -- "$SK" tui --eval x.csv
+expect 2 "--parallel must be a whole number" -- "$SK" tui --parallel 0
+expect 2 "unknown option" -- "$SK" tui --modle x
 expect 2 "unknown command" -- "$SK" frobnicate
 expect 2 "--model DIR is required" -- "$SK" info
 expect 2 "unknown option" -- "$SK" info --modle x
