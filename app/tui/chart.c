@@ -47,12 +47,16 @@ void Chart_draw(int y, int x, int h, int w, const ChartSeries *s, int ns, const 
     const Glyphs *g = crt_glyphs;
     int label_w = 5, ph = h - 3, pw = w - label_w - 1;
     if (ph < 2 || pw < 8) return;
-    /* legend */
-    int lx = x + label_w + 1;
-    for (int i = 0; i < ns && lx < x + w - 4; i++) {
+    /* legend: names when they fit on the row, else just the run numbers (the runs table
+     * has the names in the same colours) */
+    int lx = x + label_w + 1, need = 0;
+    for (int i = 0; i < ns; i++) need += s[i].name ? Crt_width(s[i].name) + 2 : 0;
+    bool full = need <= x + w - lx;
+    for (int i = 0; i < ns && lx < x + w - 3; i++) {
         if (!s[i].name) continue;
         char item[96];
-        snprintf(item, sizeof item, "%s%s ", crt_utf8 ? "━" : "-", s[i].name);
+        if (full) snprintf(item, sizeof item, "%s%s ", crt_utf8 ? "━" : "-", s[i].name);
+        else snprintf(item, sizeof item, "%s%.*s ", crt_utf8 ? "━" : "-", (int)strcspn(s[i].name, " "), s[i].name);
         lx += Crt_put(y, lx, x + w - lx, item, s[i].attr);
     }
     double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;

@@ -3,13 +3,36 @@
  * The loop waits at most 50 ms for a key, handles it, lets the workers' news in (runs
  * started or finished, scores, a loaded model), fires the debounced prompt scoring and
  * redraws. Drawing reads snapshots, never a worker's live state. */
+#include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "workbench.h"
+
+/* Every thread but the one that reads keys and draws runs at a lower priority (nice 10),
+ * so that on a machine whose cores are all busy training, a key still gets the CPU at
+ * once. Threads are created all the time (runs, the model's pool, OpenBLAS at start), so
+ * this is applied again every second. Raising a nice value needs no privilege. */
+static void lower_workers(pid_t ui_tid) {
+    DIR *d = opendir("/proc/self/task");
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        pid_t tid = (pid_t)atoi(e->d_name);
+        if (tid <= 0 || tid == ui_tid) continue;
+        errno = 0;
+        int nice = getpriority(PRIO_PROCESS, (id_t)tid);
+        if (errno == 0 && nice < 10) setpriority(PRIO_PROCESS, (id_t)tid, 10);
+    }
+    closedir(d);
+}
 
 void Wb_status(Workbench *wb, bool bad, const char *fmt, ...) {
     va_list ap;
@@ -103,11 +126,12 @@ static void draw_title(Workbench *wb, int n_runs, int active) {
     const char *base = strrchr(wb->session.model_dir, '/');
     base = base && base[1] ? base + 1 : wb->session.model_dir;
     char text[2800];
-    snprintf(text, sizeof text, " sktune %s %s (%s params, %dx%d) %s task: %s (%d classes, %s train, %d val) %s %d runs%s %s F1 help",
-             crt_glyphs->h, base, params, c->n_layer, c->d_model, crt_glyphs->h, wb->session.task_name,
-             wb->session.task.train.n_labels, train, wb->session.task.validation.n, crt_glyphs->h, n_runs,
-             active ? " (training)" : "", crt_glyphs->h);
-    Crt_put(r.y, r.x, r.w, text, a);
+    snprintf(text, sizeof text, " sktune %s %s %s %dx%d %s %s: %d classes, %s train, %d val %s %d run%s%s ",
+             crt_glyphs->v, base, params, c->n_layer, c->d_model, crt_glyphs->v, wb->session.task_name,
+             wb->session.task.train.n_labels, train, wb->session.task.validation.n, crt_glyphs->v, n_runs,
+             n_runs == 1 ? "" : "s", active ? " training" : "");
+    int used = Crt_put(r.y, r.x, r.w, text, a);
+    if (used + 10 <= r.w) Crt_put(r.y, r.w - 9, 9, "F1 help ", a);
     if (wb->loader.state == 1) {
         const char *msg = " loading... ";
         Crt_put(r.y, r.w - Crt_width(msg), Crt_width(msg), msg, a | A_BOLD);
@@ -331,7 +355,13 @@ int Workbench_main(const WorkbenchOptions *o) {
         return 1;
     }
     timeout(50);
-    double last_draw = 0;
+    pid_t ui_tid = (pid_t)syscall(SYS_gettid);
+    /* SKTUNE_KEY_LOG=FILE: one line per key, the milliseconds from reading it to the
+     * redrawn screen being handed to the terminal (what the latency benchmark reads) */
+    const char *key_log_path = getenv("SKTUNE_KEY_LOG");
+    FILE *key_log = key_log_path && key_log_path[0] ? fopen(key_log_path, "a") : NULL;
+    double key_at = -1;
+    double last_draw = 0, last_nice = 0;
     unsigned last_runs = ~0u, last_log = ~0u;
     bool dirty = true;
     while (!wb.quit) {
@@ -347,6 +377,7 @@ int Workbench_main(const WorkbenchOptions *o) {
         Script_poll(&wb.script);
         DialogOpen_poll(&wb);
         double now = sk_now_seconds();
+        if (now - last_nice > 1.0) lower_workers(ui_tid), last_nice = now;
         if (wb.score_due && now - wb.edited_at >= WB_DEBOUNCE) {
             wb.score_due = false;
             Scorer_request(&wb.scorer, wb.prompt.buf);
@@ -358,6 +389,8 @@ int Workbench_main(const WorkbenchOptions *o) {
             draw(&wb);
             last_draw = now;
             dirty = false;
+            if (key_log && key_at >= 0) fprintf(key_log, "%.3f\n", 1000 * (sk_now_seconds() - key_at)), fflush(key_log);
+            key_at = -1;
         }
         wint_t ch;
         int r = get_wch(&ch);
@@ -377,9 +410,11 @@ int Workbench_main(const WorkbenchOptions *o) {
             else if (r2 != ERR) unget_wch(next);
         }
         if (r != KEY_CODE_YES && ch == 3) crt_interrupted++; /* Ctrl-C without a signal (raw input) */
+        key_at = sk_now_seconds();
         handle_key(&wb, r == KEY_CODE_YES, ch);
         dirty = true;
     }
+    if (key_log) fclose(key_log);
     if (Runs_active(&wb.runs) > 0 || wb.script.running) {
         erase();
         Crt_put(LINES / 2, 2, COLS - 4, "stopping the runs (each finishes its current step) ...", A_BOLD);
