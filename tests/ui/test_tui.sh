@@ -124,6 +124,15 @@ sleep 0.3
 T send-keys -t ui Down Down C-u 100000 Enter
 check "a long run starts" "6 +sk_prefix" 10
 check "the long run trains" "6 +sk_prefix +[0-9.k]+ +[1-9][0-9]* " 60
+T send-keys -t ui F3 Down Down Down Down Down Down Space
+check "space pauses the selected run" "6 +sk_prefix .* pause" 30
+step_paused=$(screen | grep -E "6 +sk_prefix" | awk '{print $4}')
+sleep 2
+step_later=$(screen | grep -E "6 +sk_prefix" | awk '{print $4}')
+[ "$step_paused" = "$step_later" ] && pass "a paused run stays at step $step_paused" || fail "a paused run stays put ($step_paused -> $step_later)"
+T send-keys -t ui Space
+sleep 1
+screen | grep -qE "6 +sk_prefix .* pause" && fail "space resumes the run" || pass "space resumes the run"
 T send-keys -t ui F10
 check "quitting with an active run asks first" "Quit\?" 5
 T send-keys -t ui n
@@ -152,7 +161,7 @@ check "workbench opens again" "Semantic prompt" 20
 T send-keys -t ui F4
 check "F4 opens the model/task picker" "Open a model and task" 5
 T send-keys -t ui Tab Down Down Down Down Enter
-check "the picked task opens (loaded in the background)" "task: wordnet-topic \(8 classes" 30
+check "the picked task opens (loaded in the background)" "wordnet-topic: 8 classes" 30
 check "its prompt is scored" "zero-shot \(verbalizer, 32 val\): +[0-9.]+%" 30
 T send-keys -t ui C-c
 check "Ctrl-C quits with status 0" "EXITED rc=0" 15
