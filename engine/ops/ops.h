@@ -51,6 +51,39 @@ void sk_layernorm_backward(SkPool *pool, float *dinp, float *dw, float *db, cons
                            const float *inp, const float *w, const float *mean, const float *rstd,
                            int N, int C);
 
+/* ---- RMS norm (Llama family) ------------------------------------------------------
+ * out[N,C] = inp * rstd * w,  rstd = 1 / sqrt(mean(inp^2) + eps);  saves rstd[N] */
+void sk_rmsnorm_forward(SkPool *pool, float *out, float *rstd, const float *inp, const float *w, int N,
+                        int C, float eps);
+/* dinp[N,C] += ... (dinp may be NULL);  dw[C] += sum dout * inp * rstd (dw may be NULL) */
+void sk_rmsnorm_backward(SkPool *pool, float *dinp, float *dw, const float *dout, const float *inp,
+                         const float *w, const float *rstd, int N, int C);
+
+/* ---- rotary position embeddings ----------------------------------------------------- */
+typedef enum { SK_ROPE_DEFAULT, SK_ROPE_LINEAR, SK_ROPE_DYNAMIC, SK_ROPE_LLAMA3 } SkRopeType;
+typedef struct SkRopeConfig {
+    int dim;               /* rotated dimensions per head (head_dim, or less: partial rotary) */
+    double theta;          /* rope_theta (10000) */
+    SkRopeType type;
+    double factor;         /* linear / dynamic / llama3 */
+    double low_freq_factor, high_freq_factor; /* llama3 */
+    int original_max;      /* llama3: original_max_position_embeddings */
+    int max_pos;           /* dynamic: max_position_embeddings */
+} SkRopeConfig;
+/* inv_freq[dim/2] for sequences of seq_len positions (only dynamic scaling depends on it). */
+void sk_rope_inv_freq(const SkRopeConfig *c, int seq_len, float *inv_freq);
+#define SK_ROPE_MAX_DIM 1024
+/* x [B, T, H*dh] (row stride rs), row (b, t) at position pos0 + t:
+ * (x1, x2) -> (x1 cos - x2 sin, x2 cos + x1 sin) on the halves of each head's first dim
+ * (<= SK_ROPE_MAX_DIM) entries. In place. Backward: the inverse rotation of the gradient. */
+void sk_rope_forward(float *x, int rs, int pos0, int B, int T, int H, int dh, int dim, const float *inv_freq);
+void sk_rope_backward(float *dx, int rs, int pos0, int B, int T, int H, int dh, int dim, const float *inv_freq);
+
+/* ---- SwiGLU: out[n] = silu(gate[n]) * up[n] --------------------------------------------- */
+void sk_swiglu_forward(float *out, const float *gate, const float *up, size_t n);
+/* dgate += dout * up * silu'(gate); dup += dout * silu(gate)   (either may be NULL) */
+void sk_swiglu_backward(float *dgate, float *dup, const float *dout, const float *gate, const float *up, size_t n);
+
 /* ---- activations ---------------------------------------------------------------- */
 typedef enum { SK_ACT_GELU_TANH, SK_ACT_GELU_ERF, SK_ACT_RELU } SkActivation;
 /* out[n] = act(inp[n]) */

@@ -127,6 +127,88 @@ static void test_layernorm(SkPool *pool) {
     free(dx), free(dg), free(db);
 }
 
+/* ---- RMS norm, rotary embeddings, SwiGLU (Llama family) --------------------------------- */
+typedef struct {
+    int N, C;
+    float *x, *g, *y, *rstd, *w;
+    SkPool *pool;
+} RmsCtx;
+
+static double rms_loss(void *v) {
+    RmsCtx *c = v;
+    sk_rmsnorm_forward(c->pool, c->y, c->rstd, c->x, c->g, c->N, c->C, 1e-6f);
+    return dot(c->y, c->w, (size_t)c->N * c->C);
+}
+
+static void test_rmsnorm(SkPool *pool) {
+    RmsCtx c = {.N = 20, .C = 48, .pool = pool};
+    size_t n = 960;
+    c.x = randn(n, 1), c.g = randn(48, 1), c.y = zeros(n), c.w = randn(n, 1), c.rstd = zeros(20);
+    float *dx = zeros(n), *dg = zeros(48);
+    rms_loss(&c);
+    sk_rmsnorm_backward(pool, dx, dg, c.w, c.x, c.g, c.rstd, c.N, c.C);
+    gradcheck("rmsnorm d(input)", c.x, dx, n, rms_loss, &c);
+    gradcheck("rmsnorm d(weight)", c.g, dg, 48, rms_loss, &c);
+    free(c.x), free(c.g), free(c.y), free(c.w), free(c.rstd), free(dx), free(dg);
+}
+
+typedef struct {
+    int B, T, H, dh, dim, pos0;
+    float *x, *y, *w, *inv;
+} RopeCtx;
+
+static double rope_loss(void *v) {
+    RopeCtx *c = v;
+    size_t n = (size_t)c->B * c->T * c->H * c->dh;
+    memcpy(c->y, c->x, n * sizeof *c->y);
+    sk_rope_forward(c->y, c->H * c->dh, c->pos0, c->B, c->T, c->H, c->dh, c->dim, c->inv);
+    return dot(c->y, c->w, n);
+}
+
+static void test_rope(SkRopeType type, int dim, const char *name) {
+    RopeCtx c = {.B = 2, .T = 5, .H = 3, .dh = 8, .dim = dim, .pos0 = 7};
+    size_t n = (size_t)c.B * c.T * c.H * c.dh;
+    SkRopeConfig rc = {.dim = dim, .theta = 10000, .type = type, .factor = 4, .low_freq_factor = 1,
+                       .high_freq_factor = 4, .original_max = 64, .max_pos = 8};
+    float inv[SK_ROPE_MAX_DIM / 2];
+    sk_rope_inv_freq(&rc, 12, inv);
+    c.inv = inv, c.x = randn(n, 1), c.y = zeros(n), c.w = randn(n, 1);
+    float *dx = malloc(n * sizeof *dx);
+    rope_loss(&c);
+    /* a rotation keeps every head's norm; position 0 is the identity */
+    double nx = dot(c.x, c.x, n), ny = dot(c.y, c.y, n);
+    CHECK(fabs(nx - ny) <= 1e-4 * nx, "%s: rotation changed the norm (%g vs %g)", name, nx, ny);
+    memcpy(dx, c.w, n * sizeof *dx);
+    sk_rope_backward(dx, c.H * c.dh, c.pos0, c.B, c.T, c.H, c.dh, c.dim, c.inv);
+    gradcheck(name, c.x, dx, n, rope_loss, &c);
+    memcpy(c.y, c.x, n * sizeof *c.y);
+    sk_rope_forward(c.y, c.H * c.dh, 0, c.B, 1, c.H, c.dh, c.dim, c.inv);
+    CHECK(!memcmp(c.y, c.x, (size_t)c.H * c.dh * sizeof *c.y), "%s: position 0 is not the identity", name);
+    free(c.x), free(c.y), free(c.w), free(dx);
+}
+
+typedef struct {
+    float *g, *u, *y, *w;
+    size_t n;
+} SwiCtx;
+
+static double swi_loss(void *v) {
+    SwiCtx *c = v;
+    sk_swiglu_forward(c->y, c->g, c->u, c->n);
+    return dot(c->y, c->w, c->n);
+}
+
+static void test_swiglu(void) {
+    SwiCtx c = {.n = 200};
+    c.g = randn(c.n, 2), c.u = randn(c.n, 1), c.y = zeros(c.n), c.w = randn(c.n, 1);
+    float *dg = zeros(c.n), *du = zeros(c.n);
+    swi_loss(&c);
+    sk_swiglu_backward(dg, du, c.w, c.g, c.u, c.n);
+    gradcheck("swiglu d(gate)", c.g, dg, c.n, swi_loss, &c);
+    gradcheck("swiglu d(up)", c.u, du, c.n, swi_loss, &c);
+    free(c.g), free(c.u), free(c.y), free(c.w), free(dg), free(du);
+}
+
 /* ---- activations ---------------------------------------------------------------------- */
 typedef struct {
     SkActivation act;
@@ -389,6 +471,13 @@ int main(void) {
     test_linear(true, 0);
     test_linear(true, 0.3f); /* the same hashed mask on every evaluation */
     test_layernorm(pool);
+    test_rmsnorm(pool);
+    test_rope(SK_ROPE_DEFAULT, 8, "rope d(input)");
+    test_rope(SK_ROPE_DEFAULT, 4, "rope (partial rotary) d(input)");
+    test_rope(SK_ROPE_LINEAR, 8, "rope (linear scaling) d(input)");
+    test_rope(SK_ROPE_DYNAMIC, 8, "rope (dynamic scaling) d(input)");
+    test_rope(SK_ROPE_LLAMA3, 8, "rope (llama3 scaling) d(input)");
+    test_swiglu();
     test_activation(SK_ACT_GELU_TANH, "gelu (tanh)");
     test_activation(SK_ACT_GELU_ERF, "gelu (erf)");
     test_activation(SK_ACT_RELU, "relu");
