@@ -32,9 +32,21 @@ int cli_info(int argc, char **argv) {
     printf("layers       %d\n", c->n_layer);
     printf("d_model      %d\n", c->d_model);
     printf("heads        %d (key/value heads %d, head size %d)\n", c->n_head, c->n_kv_head, c->head_dim);
-    printf("d_ff         %d (%s)\n", c->d_ff, acts[c->activation]);
-    printf("vocab        %d\n", c->vocab_size);
-    printf("positions    %d\n", c->max_seq);
+    if (c->rope.dim) { /* Llama family */
+        static const char *types[] = {"default", "linear", "dynamic", "llama3"};
+        printf("d_ff         %d (SwiGLU)\n", c->d_ff);
+        printf("biases       q/k/v %s, o %s, mlp %s\n", c->qkv_bias ? "yes" : "no", c->o_bias ? "yes" : "no",
+               c->mlp_bias ? "yes" : "no");
+        printf("vocab        %d\n", c->vocab_size);
+        printf("positions    %d (rotary, theta %g, %d of %d dims, scaling %s", c->max_seq, c->rope.theta,
+               c->rope.dim, c->head_dim, types[c->rope.type]);
+        if (c->rope.type != SK_ROPE_DEFAULT) printf(" x%g", c->rope.factor);
+        printf(")\n");
+    } else {
+        printf("d_ff         %d (%s)\n", c->d_ff, acts[c->activation]);
+        printf("vocab        %d\n", c->vocab_size);
+        printf("positions    %d\n", c->max_seq);
+    }
     printf("parameters   %lld (%.2fM)\n", (long long)c->n_params, (double)c->n_params / 1e6);
     printf("dtype        %s on disk, float32 in memory\n", c->dtype);
     printf("embeddings   %s\n", c->tie_embeddings ? "tied to the LM head" : "separate LM head");

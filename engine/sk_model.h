@@ -14,7 +14,7 @@
 #include "sk_core.h"
 
 typedef struct SkModelConfig {
-    char arch[32];        /* "gpt2" */
+    char arch[32];        /* "gpt2", "llama" (Llama, Mistral, Qwen2, SmolLM) */
     int n_layer;
     int d_model;
     int n_head;
@@ -26,6 +26,11 @@ typedef struct SkModelConfig {
     float norm_eps;
     SkActivation activation;
     bool tie_embeddings;
+    /* Llama family */
+    bool qkv_bias;        /* q/k/v projections have biases (Qwen2; Llama attention_bias) */
+    bool o_bias;          /* o_proj has a bias (Llama attention_bias) */
+    bool mlp_bias;        /* gate/up/down projections have biases (Llama mlp_bias) */
+    SkRopeConfig rope;    /* rotary embeddings (dim 0: none, GPT-2) */
     char dtype[8];        /* dtype the weights were stored in: F32, F16, BF16 */
     int64_t n_params;     /* unique parameters (tied embeddings counted once) */
 } SkModelConfig;
@@ -62,6 +67,8 @@ const char *sk_model_dir(const SkModel *m); /* "" for a random model */
 SkPool *sk_model_pool(SkModel *m);
 int sk_model_params(SkModel *m, SkParam **params); /* returns the count */
 SkParam *sk_model_param(SkModel *m, const char *name);
+/* The token embedding table [vocab, d] (GPT-2 wte, Llama embed_tokens). */
+SkParam *sk_model_token_embeddings(SkModel *m);
 /* Marks every parameter whose name starts with prefix (NULL or "" = all) trainable
  * or frozen; allocates or frees its gradient. */
 int sk_model_set_trainable(SkModel *m, const char *prefix, bool trainable, SkError *err);

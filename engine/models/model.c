@@ -126,6 +126,7 @@ int sk_model_new_random(const SkModelConfig *cfg, uint64_t seed, SkModel **out, 
     if (!m) return sk_err(err, "out of memory");
     m->cfg = *cfg;
     if (strcmp(cfg->arch, "gpt2") == 0) m->arch = &sk_arch_gpt2;
+    else if (strcmp(cfg->arch, "llama") == 0) m->arch = &sk_arch_llama;
     else {
         free(m);
         return sk_err(err, "unknown architecture \"%s\"", cfg->arch);
@@ -141,7 +142,7 @@ int sk_model_new_random(const SkModelConfig *cfg, uint64_t seed, SkModel **out, 
     float resid_std = 0.02f / sqrtf(2.0f * (float)cfg->n_layer);
     for (int i = 0; i < m->n_params; i++) {
         SkParam *p = &m->params[i];
-        bool is_norm = strstr(p->name, "ln_") != NULL;
+        bool is_norm = strstr(p->name, "ln_") != NULL || strstr(p->name, "norm.") != NULL;
         bool is_bias = strstr(p->name, ".bias") != NULL;
         float std = strstr(p->name, "c_proj.weight") ? resid_std : 0.02f;
         for (size_t k = 0; k < p->numel; k++)
@@ -202,6 +203,11 @@ SkParam *sk_model_param(SkModel *m, const char *name) {
     return NULL;
 }
 
+SkParam *sk_model_token_embeddings(SkModel *m) {
+    SkParam *p = sk_model_param(m, "wte.weight");
+    return p ? p : sk_model_param(m, "embed_tokens.weight");
+}
+
 int sk_model_set_trainable(SkModel *m, const char *prefix, bool trainable, SkError *err) {
     size_t plen = prefix ? strlen(prefix) : 0;
     int matched = 0;
@@ -260,7 +266,8 @@ static int check_batch(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h
         return sk_err(err, "batch %dx%d (+%d embedded, %d prefix) exceeds the activation shape "
                            "%dx%d (+%d, %d)", b->B, b->T, ne, np, a->shape.B, a->shape.T,
                       a->shape.n_embed, a->shape.n_prefix);
-    if (off < 0 || off + ne + b->T > m->cfg.max_seq)
+    /* learned positions end at max_seq; rotary ones go on (as in transformers) */
+    if (off < 0 || (m->cfg.rope.dim == 0 && off + ne + b->T > m->cfg.max_seq))
         return sk_err(err, "sequence needs %d positions; the model has %d", off + ne + b->T,
                       m->cfg.max_seq);
     for (int i = 0; i < b->B * b->T; i++)

@@ -57,6 +57,7 @@ struct SkActs {
 int sk_model_declare(SkModel *m, const char *name, int ndim, const int64_t *shape, SkError *err);
 
 extern const SkArch sk_arch_gpt2;
+extern const SkArch sk_arch_llama;
 
 /* config.json -> SkModelConfig (and which architecture). */
 int sk_hfconfig_read(const char *dir, SkModelConfig *cfg, const SkArch **arch, SkError *err);

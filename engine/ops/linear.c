@@ -37,6 +37,18 @@ void sk_linear_backward(float *dinp, float *dW, float *db, const float *dout, co
         }
 }
 
+void sk_linear_backward_weights(float *dW, float *db, const float *dout, int dout_rs, const float *inp, int N,
+                                int In, int Out) {
+    if (dW) /* dW[Out,In] += dout^T @ inp, dout rows dout_rs apart */
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Out, In, N, 1.0f, dout, dout_rs, inp, In, 1.0f,
+                    dW, In);
+    if (db)
+        for (int n = 0; n < N; n++) {
+            const float *row = dout + (size_t)n * dout_rs;
+            for (int o = 0; o < Out; o++) db[o] += row[o];
+        }
+}
+
 /* Whether element i survives dropout p under seed (splitmix64 hash: uniform, repeatable). */
 static inline bool keep(uint64_t seed, size_t i, float p) {
     uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (uint64_t)(i + 1);

@@ -20,6 +20,11 @@ void sk_linear_forward(float *out, const float *inp, const float *W, const float
 void sk_linear_backward(float *dinp, float *dW, float *db, const float *dout, const float *inp,
                         const float *W, int N, int In, int Out);
 
+/* The weight and bias gradients alone, from a dout whose rows are dout_rs floats apart
+ * (one part of a fused projection's output): dW += dout^T @ inp; db += sum_n dout. */
+void sk_linear_backward_weights(float *dW, float *db, const float *dout, int dout_rs, const float *inp, int N,
+                                int In, int Out);
+
 /* A low-rank delta on a linear map (LoRA): out += scale * (inp @ A^T) @ B^T,
  * A [r, In], B [Out, r] as PEFT stores lora_A / lora_B. */
 typedef struct SkLowRank {

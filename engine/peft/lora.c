@@ -20,7 +20,10 @@ static int lora_init(SkMethod *me, SkError *err) {
     me->impl = s;
     const SkModelConfig *c = sk_model_config(me->model);
     int L = c->n_layer, d = c->d_model, r = me->cfg.lora_rank;
-    int dims[SK_PROJ_COUNT][2] = {{d, 3 * d}, {d, d}, {d, c->d_ff}, {c->d_ff, d}}; /* in, out */
+    /* in, out: the fused q|k|v projection (GPT-2's c_attn; Llama's q/k/v_proj side by side),
+     * the attention output, the MLP's first (GPT-2 c_fc; Llama gate_proj) and last maps */
+    int q = c->n_head * c->head_dim, kv = c->n_kv_head * c->head_dim;
+    int dims[SK_PROJ_COUNT][2] = {{d, q + 2 * kv}, {q, d}, {d, c->d_ff}, {c->d_ff, d}};
     s->deltas = calloc((size_t)L * SK_PROJ_COUNT, sizeof *s->deltas);
     me->lora = calloc((size_t)L * SK_PROJ_COUNT, sizeof *me->lora);
     if (!s->deltas || !me->lora) return sk_err(err, "out of memory");

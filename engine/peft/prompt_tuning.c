@@ -25,7 +25,7 @@ static int ptu_init(SkMethod *me, SkError *err) {
         return sk_err(err, "prompt_tuning init=\"text\" needs prompt = \"...\"");
     int m = me->cfg.n_virtual ? me->cfg.n_virtual : (init == SK_INIT_TEXT ? me->prompt_ids.n : 20);
     if (!(s->P = sk_method_add(me, "prompt", 2, m, d, false))) return sk_err(err, "out of memory");
-    SkParam *wte = sk_model_param(me->model, "wte.weight");
+    SkParam *wte = sk_model_token_embeddings(me->model);
     if (init != SK_INIT_RANDOM && !wte) return sk_err(err, "prompt_tuning: no token embedding table");
     for (int i = 0; i < m; i++) {
         float *row = s->P->w + (size_t)i * d;

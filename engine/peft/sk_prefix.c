@@ -76,7 +76,7 @@ static int init_cached(SkMethod *me, SkPrefix *s, SkError *err) {
 
 /* live: the prompt pass runs every step on P (positions 0..m-1, no input tokens). */
 static int init_live(SkMethod *me, SkPrefix *s, SkError *err) {
-    SkParam *wte = sk_model_param(me->model, "wte.weight");
+    SkParam *wte = sk_model_token_embeddings(me->model);
     if (!wte) return sk_err(err, "sk_prefix live: the model has no token embedding table");
     s->P = sk_method_add(me, "P", 2, s->m, s->d, false);
     if (!s->P) return sk_err(err, "out of memory");
@@ -94,7 +94,8 @@ static int live_forward(SkMethod *me, SkPrefix *s, SkError *err) {
     SkHooks h = {.n_embed = s->m, .embed = s->P->w};
     SkBatch b = {.B = 1, .T = 0};
     if (sk_model_forward(me->model, s->acts, &b, &h, err) != 0) return -1;
-    size_t kv = (size_t)s->m * s->d * sizeof(float);
+    const SkModelConfig *c = sk_model_config(me->model);
+    size_t kv = (size_t)s->m * c->n_kv_head * c->head_dim * sizeof(float);
     for (int l = 0; l < s->L; l++) {
         const float *k, *v;
         sk_acts_layer_kv(me->model, s->acts, l, &k, &v);

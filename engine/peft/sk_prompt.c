@@ -19,7 +19,7 @@ static int read_source(SkMethod *me, SkPrompt *s, SkError *err) {
     const SkModelConfig *c = sk_model_config(me->model);
     int k = me->cfg.source_layer;
     if (k == 0) {
-        SkParam *wte = sk_model_param(me->model, "wte.weight");
+        SkParam *wte = sk_model_token_embeddings(me->model);
         if (!wte) return sk_err(err, "sk_prompt: the model has no token embedding table");
         for (int i = 0; i < s->m; i++)
             memcpy(s->src + (size_t)i * s->d, wte->w + (size_t)me->prompt_ids.ids[i] * s->d,

@@ -39,6 +39,8 @@ expect 2 "unknown option" -- "$SK" info --modle x
 expect 2 "needs a value" -- "$SK" info --model
 expect 0 "parameters   43904" -- "$SK" info --model "$FIX/models/gpt2-tiny-f32"
 expect 0 "dtype        BF16" -- "$SK" info --model "$FIX/models/gpt2-tiny-bf16"
+expect 0 "positions    64 (rotary, theta 10000, 24 of 24 dims, scaling llama3 x8)" -- "$SK" info --model "$FIX/models/llama-tiny-gqa"
+expect 0 "biases       q/k/v yes, o no, mlp no" -- "$SK" info --model "$FIX/models/qwen2-tiny"
 expect 0 "vocab.json + merges.txt" -- "$SK" info --model "$FIX/models/gpt2-tiny-sharded"
 expect 1 "gpt2-tokenizer/config.json: No such file" -- "$SK" info --model "$FIX/gpt2-tokenizer"
 expect 1 "config.json" -- "$SK" info --model "$TMP/none"

@@ -3,7 +3,10 @@
  *     path: method hooks -> model forward/backward -> head -> loss);
  *   - step-0 equivalences: sk_prefix and sk_prompt with their identity adapters give
  *     the input tokens the same hidden states as running the model on prompt ids ++
- *     input ids; prompt_tuning init=text equals sk_prompt adapter=none at step 0. */
+ *     input ids; prompt_tuning init=text equals sk_prompt adapter=none at step 0.
+ * All of it on a GPT-2 and on a Llama-family model (GQA, explicit head_dim, rotary
+ * embeddings: SK prefix keys are rotated at the prompt's positions, learned prefix keys
+ * are not, and the input moves to positions after the prefix). */
 #include "sk_peft.h"
 #include "sk_train.h"
 #include "testutil.h"
@@ -14,6 +17,7 @@
 static const char *fixtures;
 static SkModel *model;
 static SkTokenizer *tok;
+static int D; /* the model's hidden size */
 static SkRng rng;
 
 static const char *PROMPT = "Classify the sentiment of the text:";
@@ -69,7 +73,7 @@ static double case_loss(Case *c, bool backward) {
     sk_head_forward(c->head, sk_acts_hidden(c->acts), c->B, S, c->n_embed, c->len, false, c->scores);
     double loss = sk_head_loss(c->head, c->scores, c->labels, c->targets, c->B, backward ? c->dscores : NULL);
     if (backward) {
-        memset(c->dhidden, 0, (size_t)c->B * S * 32 * sizeof(float));
+        memset(c->dhidden, 0, (size_t)c->B * S * D * sizeof(float));
         sk_head_backward(c->head, c->dscores, c->B, S, c->dhidden);
         REQUIRE(sk_model_backward(sk_method_model(c->me), c->acts, &c->batch, &h, c->dhidden, &err) == 0, "%s", err.msg);
         sk_method_backward(c->me, &h);
@@ -97,7 +101,7 @@ static void case_open(Case *c, const char *method_json, const char *head_json) {
     c->C = sk_head_n_outputs(c->head);
     c->scores = calloc(3 * (size_t)c->C, sizeof(float));
     c->dscores = calloc(3 * (size_t)c->C, sizeof(float));
-    c->dhidden = calloc((size_t)3 * (c->n_embed + c->T) * 32, sizeof(float));
+    c->dhidden = calloc((size_t)3 * (c->n_embed + c->T) * D, sizeof(float));
 }
 
 static void case_close(Case *c) {
@@ -158,7 +162,8 @@ static void gradcheck_case(const char *label, const char *method_json, const cha
     for (int i = 0; i < nm; i++) {
         /* full: every weight would take long; sample a few kinds */
         if (sk_method_config(c.me)->kind == SK_M_FULL && !strstr(mt[i].name, "h.1.attn") &&
-            !strstr(mt[i].name, "wte") && !strstr(mt[i].name, "ln_f"))
+            !strstr(mt[i].name, "wte") && !strstr(mt[i].name, "ln_f") && !strstr(mt[i].name, "layers.1.self_attn") &&
+            !strstr(mt[i].name, "embed_tokens") && strcmp(mt[i].name, "norm.weight") != 0)
             continue;
         check_tensor(&c, label, &mt[i]);
         checked++;
@@ -182,8 +187,8 @@ static float *reference_hidden(const int32_t *prompt, int m, const int32_t *in, 
     REQUIRE(sk_acts_new(model, &shape, &a, &err) == 0, "%s", err.msg);
     SkBatch b = {.B = 1, .T = m + T, .ids = ids};
     REQUIRE(sk_model_forward(model, a, &b, NULL, &err) == 0, "%s", err.msg);
-    float *out = malloc((size_t)T * 32 * sizeof(float));
-    memcpy(out, sk_acts_hidden(a) + (size_t)m * 32, (size_t)T * 32 * sizeof(float));
+    float *out = malloc((size_t)T * D * sizeof(float));
+    memcpy(out, sk_acts_hidden(a) + (size_t)m * D, (size_t)T * D * sizeof(float));
     sk_acts_free(a);
     return out;
 }
@@ -203,8 +208,8 @@ static float *method_hidden(const char *method_json, int *n_embed) {
     REQUIRE(sk_method_forward(c.me, &h, &err) == 0, "%s", err.msg);
     REQUIRE(sk_model_forward(model, a, &c.batch, &h, &err) == 0, "%s", err.msg);
     *n_embed = shape.n_embed;
-    float *out = malloc((size_t)c.len[0] * 32 * sizeof(float));
-    memcpy(out, sk_acts_hidden(a) + (size_t)shape.n_embed * 32, (size_t)c.len[0] * 32 * sizeof(float));
+    float *out = malloc((size_t)c.len[0] * D * sizeof(float));
+    memcpy(out, sk_acts_hidden(a) + (size_t)shape.n_embed * D, (size_t)c.len[0] * D * sizeof(float));
     sk_acts_free(a);
     case_close(&c);
     return out;
@@ -222,13 +227,13 @@ static void test_step0(void) {
         int ne;
         snprintf(js, sizeof js, "{\"method\": \"sk_prefix\", \"prompt\": \"%s\", \"adapter\": \"%s\"}", PROMPT, adapters[k]);
         float *hp = method_hidden(js, &ne);
-        double e = tu_rel_err(hp, ref, (size_t)x.n * 32);
+        double e = tu_rel_err(hp, ref, (size_t)x.n * D);
         CHECK(e <= 1e-5, "sk_prefix (%s) step 0 differs from prompt ++ input: %.3g", adapters[k], e);
         printf("  sk_prefix adapter=%-8s step 0 vs prompt ++ input: rel err %.2e\n", adapters[k], e);
         free(hp);
         snprintf(js, sizeof js, "{\"method\": \"sk_prompt\", \"prompt\": \"%s\", \"adapter\": \"%s\"}", PROMPT, adapters[k]);
         hp = method_hidden(js, &ne);
-        e = tu_rel_err(hp, ref, (size_t)x.n * 32);
+        e = tu_rel_err(hp, ref, (size_t)x.n * D);
         CHECK(e <= 1e-5, "sk_prompt (%s) step 0 differs from prompt ++ input: %.3g", adapters[k], e);
         printf("  sk_prompt adapter=%-8s step 0 vs prompt ++ input: rel err %.2e\n", adapters[k], e);
         free(hp);
@@ -236,7 +241,7 @@ static void test_step0(void) {
     snprintf(js, sizeof js, "{\"method\": \"sk_prefix\", \"prompt\": \"%s\", \"mode\": \"live\"}", PROMPT);
     int nel;
     float *hlive = method_hidden(js, &nel);
-    double el = tu_rel_err(hlive, ref, (size_t)x.n * 32);
+    double el = tu_rel_err(hlive, ref, (size_t)x.n * D);
     CHECK(el <= 1e-5, "sk_prefix live step 0 differs from prompt ++ input: %.3g", el);
     printf("  sk_prefix mode=live        step 0 vs prompt ++ input: rel err %.2e\n", el);
     free(hlive);
@@ -251,7 +256,7 @@ static void test_step0(void) {
     float *a = method_hidden(js, &ne);
     snprintf(js, sizeof js, "{\"method\": \"sk_prompt\", \"prompt\": \"%s\", \"adapter\": \"none\"}", PROMPT);
     float *b = method_hidden(js, &ne);
-    double e = tu_rel_err(a, b, (size_t)x.n * 32);
+    double e = tu_rel_err(a, b, (size_t)x.n * D);
     CHECK(e == 0.0, "prompt_tuning init=text differs from sk_prompt adapter=none: %.3g", e);
     printf("  prompt_tuning init=text vs sk_prompt adapter=none: rel err %.2e\n", e);
     free(a), free(b), free(ref);
@@ -305,14 +310,14 @@ static void test_deep_model(void) {
     printf("  24-layer model: sk_prefix (mlp), lora (4 targets), full run forward and backward\n");
 }
 
-int main(int argc, char **argv) {
-    fixtures = argc > 1 ? argv[1] : "tests/fixtures";
+static void suite(const char *name, bool deep) {
     char dir[1024];
-    snprintf(dir, sizeof dir, "%s/models/gpt2-tiny-f32", fixtures);
+    snprintf(dir, sizeof dir, "%s/models/%s", fixtures, name);
     SkError err;
     REQUIRE(sk_model_load(dir, &model, &err) == 0, "%s", err.msg);
     REQUIRE(sk_tokenizer_load(dir, &tok, &err) == 0, "%s", err.msg);
-    sk_rng_seed(&rng, 77);
+    D = sk_model_config(model)->d_model;
+    printf("== %s\n", name);
     const char *lin = "{\"kind\": \"linear\", \"n_classes\": 2, \"dropout\": 0}";
     char js[512];
     printf("gradient checks (method + linear head, dropout off):\n");
@@ -350,8 +355,15 @@ int main(int argc, char **argv) {
     gradcheck_case("verbalizer + full", "{\"method\": \"full\"}", "{\"kind\": \"verbalizer\", \"words\": [\"no\", \"yes\"]}");
     printf("step-0 equivalence:\n");
     test_step0();
-    test_deep_model();
+    if (deep) test_deep_model(); /* a 24-layer random GPT-2 with this tokenizer */
     sk_tokenizer_free(tok);
     sk_model_free(model);
+}
+
+int main(int argc, char **argv) {
+    fixtures = argc > 1 ? argv[1] : "tests/fixtures";
+    sk_rng_seed(&rng, 77);
+    suite("gpt2-tiny-f32", true);
+    suite("llama-tiny-gqa", false);
     return tu_finish("test_peft");
 }

@@ -1,4 +1,5 @@
-/* test_reference.c - the engine against PyTorch fixtures (tests/reference/gen_gpt2.py):
+/* test_reference.c - the engine against PyTorch fixtures (tests/reference/gen_gpt2.py,
+ * gen_llama.py):
  * logits, final hidden states, LM loss, and the gradient of the loss w.r.t. every
  * weight and the input embeddings, each within 1e-4 relative error. */
 #include "sk_io.h"
@@ -114,5 +115,7 @@ int main(int argc, char **argv) {
     check_model("gpt2-tiny-f32", true);
     check_model("gpt2-tiny-bf16", true);
     check_model("gpt2-tiny-sharded", false);
+    check_model("llama-tiny-gqa", true); /* GQA, head_dim != d/H, untied, llama3 rope scaling */
+    check_model("qwen2-tiny", true);     /* q/k/v biases, tied + redundant lm_head, BF16, dynamic rope */
     return tu_finish("test_reference");
 }
