@@ -59,6 +59,10 @@ typedef struct SkMethodConfig {
 const char *sk_method_name(SkMethodKind k);
 int sk_method_kind_parse(const char *name, SkMethodKind *out);
 void sk_method_config_default(SkMethodConfig *c, SkMethodKind kind);
+/* A starting learning rate for AdamW: the median of the rates the sweep
+ * (scripts/sweep.lua) chose on the three bundled tasks with the bundled model
+ * (results/tiny-gpt2/TASK/chosen_lrs.txt); p_tuning and full were not swept. */
+float sk_method_default_lr(SkMethodKind kind);
 cJSON *sk_method_config_to_json(const SkMethodConfig *c);
 /* Strict: unknown fields and wrong types are errors naming the field. */
 int sk_method_config_from_json(const cJSON *j, SkMethodConfig *c, SkError *err);

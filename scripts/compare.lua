@@ -3,7 +3,8 @@
 -- per-step curves as CSV; checks the four headline claims of SK-Tuning.
 --
 --   sktune compare [--model DIR] [--task NAME] [--methods a,b,...] [--steps N] [--seeds K]
---                  [--out DIR] [--batch B] [--eval-every N] [--target-frac F] [--lr-METHOD X]
+--                  [--out DIR] [--batch B] [--eval-every N] [--target-frac F] [--max-len N]
+--                  [--lr-METHOD X]
 --   (the same as: sktune run scripts/compare.lua ...)
 --
 -- Steps to target: the first evaluated step whose validation accuracy reaches
@@ -12,9 +13,11 @@
 -- step including the periodic evaluations. Test accuracy is measured once, at the end.
 local opts = {model = "models/tiny-gpt2", task = "spam",
               methods = "sk_prefix,prefix_tuning,prompt_tuning,lora,head_only",
-              steps = 200, seeds = 3, batch = 16, ["eval-every"] = 20, ["target-frac"] = 0.9}
-local lrs = {sk_prefix = 1e-2, sk_prompt = 1e-2, prefix_tuning = 1e-2, p_tuning_v2 = 1e-2,
-             prompt_tuning = 1e-2, p_tuning = 1e-2, lora = 1e-3, head_only = 1e-3, full = 1e-4}
+              steps = 200, seeds = 3, batch = 16, ["eval-every"] = 20, ["target-frac"] = 0.9,
+              ["max-len"] = 128}
+local lrs = {} -- default: the engine's starting rate per method (sk.default_lr), overridden by --lr-METHOD
+for _, name in ipairs{"sk_prefix", "sk_prompt", "prefix_tuning", "p_tuning_v2", "prompt_tuning", "p_tuning", "lora",
+                      "head_only", "full"} do lrs[name] = sk.default_lr(name) end
 local i = 1
 while i <= #arg do
   local k = arg[i]:match("^%-%-(.+)$")
@@ -53,15 +56,16 @@ local function mean_std(xs)
   return m, #xs > 1 and math.sqrt(v / (#xs - 1)) or 0
 end
 
-print(string.format("compare: %s on %s (%d train, %d validation, %d test), %d steps x batch %d, %d seeds",
-                    opts.model, opts.task, #task.train, #task.validation, #task.test, opts.steps, opts.batch, opts.seeds))
-local results, curves = {}, {"method,seed,step,loss,val_accuracy"}
+print(string.format("compare: %s on %s (%d train, %d validation, %d test), %d steps x batch %d, %d seeds, max %d tokens",
+                    opts.model, opts.task, #task.train, #task.validation, #task.test, opts.steps, opts.batch, opts.seeds,
+                    opts["max-len"]))
+local results, curves, started = {}, {"method,seed,step,loss,val_accuracy"}, os.time()
 for _, name in ipairs(methods) do
   local r = {method = name, lr = lrs[name], val = {}, test = {}, ms = {}, histories = {}}
   for seed = 1, opts.seeds do
     local run = sk.train{model = model, method = spec(name), train = task.train, eval = task.validation,
                          head = {kind = "linear", pool = "last"}, steps = opts.steps, batch = opts.batch,
-                         lr = lrs[name], seed = seed, eval_every = opts["eval-every"],
+                         lr = lrs[name], seed = seed, eval_every = opts["eval-every"], max_len = opts["max-len"],
                          out = out .. "/" .. name .. "-seed" .. seed}
     if run.failed then error(name .. " seed " .. seed .. ": " .. run.stop_reason) end
     r.params = run.params
@@ -186,6 +190,8 @@ for _, r in ipairs(results) do
 end
 local vq = {}
 for _, v in ipairs(verdicts) do vq[#vq + 1] = string.format("%q", v) end
-write("results.json", string.format('{"model": %q, "task": %q, "steps": %d, "seeds": %d, "batch": %d, "target": %.6f, "methods": [%s], "verdicts": [%s]}',
-                                     opts.model, opts.task, opts.steps, opts.seeds, opts.batch, target, table.concat(js, ", "), table.concat(vq, ", ")))
-print("\nwrote " .. out .. "/results.{md,csv,json}, curves.csv and one run folder per method and seed")
+local elapsed = os.time() - started
+write("results.json", string.format('{"model": %q, "task": %q, "steps": %d, "seeds": %d, "batch": %d, "target": %.6f, "seconds": %d, "methods": [%s], "verdicts": [%s]}',
+                                     opts.model, opts.task, opts.steps, opts.seeds, opts.batch, target, elapsed, table.concat(js, ", "), table.concat(vq, ", ")))
+print(string.format("\ncompare took %d s (%.1f min)", elapsed, elapsed / 60))
+print("wrote " .. out .. "/results.{md,csv,json}, curves.csv and one run folder per method and seed")

@@ -470,6 +470,17 @@ static int l_load_adapter(lua_State *L) {
     return 1;
 }
 
+/* sk.default_lr("sk_prefix") -> the engine's starting learning rate for a method */
+static int l_default_lr(lua_State *L) {
+    SkMethodKind k;
+    const char *name = luaL_checkstring(L, 1);
+    if (sk_method_kind_parse(name, &k) != 0) return luaL_error(L, "sk.default_lr: unknown method \"%s\"", name);
+    char buf[32]; /* the float as written in the engine (3e-4, not 0.00030000001) */
+    snprintf(buf, sizeof buf, "%g", sk_method_default_lr(k));
+    lua_pushnumber(L, strtod(buf, NULL));
+    return 1;
+}
+
 void sk_lua_train_register(lua_State *L) {
     luaL_newmetatable(L, RUN_MT);
     lua_pushcfunction(L, run_index), lua_setfield(L, -2, "__index");
@@ -487,4 +498,5 @@ void sk_lua_train_register(lua_State *L) {
     lua_pushcfunction(L, l_train), lua_setfield(L, -2, "train");
     lua_pushcfunction(L, l_evaluate), lua_setfield(L, -2, "evaluate");
     lua_pushcfunction(L, l_load_adapter), lua_setfield(L, -2, "load_adapter");
+    lua_pushcfunction(L, l_default_lr), lua_setfield(L, -2, "default_lr");
 }

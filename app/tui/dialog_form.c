@@ -98,7 +98,7 @@ Form *DialogForm_new(Workbench *wb) {
     choices(f, F_LORA_TARGETS, TARGETS, 4, 0);
     SkTrainConfig tc;
     sk_train_config_default(&tc);
-    set_num(f, F_LR, Runs_default_lr(SK_M_SK_PREFIX));
+    set_num(f, F_LR, sk_method_default_lr(SK_M_SK_PREFIX));
     set_num(f, F_STEPS, 200);
     set_num(f, F_BATCH, tc.batch);
     set_num(f, F_SEED, 1);
@@ -273,7 +273,7 @@ void DialogForm_key(Workbench *wb, int is_key, wint_t ch) {
         int dir = (is_key && ch == KEY_LEFT) ? -1 : ((is_key && ch == KEY_RIGHT) || (!is_key && ch == ' ')) ? 1 : 0;
         if (!dir) return;
         fl->choice = (fl->choice + dir + fl->n_choices) % fl->n_choices;
-        if (f->cur == F_METHOD) set_num(f, F_LR, Runs_default_lr(kind_of(f)));
+        if (f->cur == F_METHOD) set_num(f, F_LR, sk_method_default_lr(kind_of(f)));
         f->error[0] = 0;
         return;
     }

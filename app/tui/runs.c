@@ -16,14 +16,6 @@ const char *Run_state_name(RunState s) {
     return names[s];
 }
 
-float Runs_default_lr(SkMethodKind k) {
-    switch (k) {
-    case SK_M_LORA: case SK_M_HEAD_ONLY: return 1e-3f;
-    case SK_M_FULL: return 1e-4f;
-    default: return 1e-2f;
-    }
-}
-
 void Runs_init(Runs *r, Session *s, TLog *log, int max_parallel) {
     memset(r, 0, sizeof *r);
     pthread_mutex_init(&r->mu, NULL);

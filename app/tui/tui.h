@@ -191,8 +191,6 @@ Run *Runs_external_begin(Runs *r, const char *method, int64_t params, int steps)
 int Runs_external_step(Runs *r, Run *run, const SkHistoryEntry *ev); /* nonzero: stop */
 void Runs_external_end(Runs *r, Run *run, bool failed, const char *reason, double seconds);
 const char *Run_state_name(RunState s);
-/* The default learning rate of a method (what the sweep found good on the bundled model). */
-float Runs_default_lr(SkMethodKind k);
 
 /* ---- scorer: zero-shot score of the prompt ----------------------------------------------- */
 

@@ -24,6 +24,15 @@ int sk_method_kind_parse(const char *name, SkMethodKind *out) {
     return -1;
 }
 
+float sk_method_default_lr(SkMethodKind kind) {
+    switch (kind) {
+    case SK_M_SK_PROMPT: return 3e-2f;
+    case SK_M_PREFIX_TUNING: return 3e-4f;
+    case SK_M_FULL: return 1e-4f;
+    default: return 1e-2f; /* sk_prefix, p_tuning_v2, prompt_tuning, p_tuning, lora, head_only */
+    }
+}
+
 void sk_method_config_default(SkMethodConfig *c, SkMethodKind kind) {
     memset(c, 0, sizeof *c);
     c->kind = kind;
