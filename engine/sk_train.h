@@ -68,6 +68,9 @@ typedef struct SkRunResult {
 } SkRunResult;
 
 void sk_run_result_free(SkRunResult *r);
+/* "runs/<yyyymmdd-hhmmss>-<method>" (with -2, -3, ... when that folder exists): where a
+ * run goes when the caller names no folder. */
+void sk_train_default_out(char *buf, size_t cap, const char *method);
 
 /* Called after each step (and evaluation); return nonzero to stop training. */
 typedef int (*SkStepFn)(void *ctx, const SkHistoryEntry *ev);

@@ -170,17 +170,6 @@ static int on_step(void *vctx, const SkHistoryEntry *ev) {
     return stop;
 }
 
-static void default_out(char *buf, size_t cap, const char *method) {
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    char stamp[32];
-    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-    snprintf(buf, cap, "runs/%s-%s", stamp, method);
-    struct stat st;
-    for (int i = 2; stat(buf, &st) == 0 && i < 1000; i++) snprintf(buf, cap, "runs/%s-%s-%d", stamp, method, i);
-}
-
 static void push_history(lua_State *L, const SkRunResult *res) {
     lua_createtable(L, res->n_history, 0);
     for (int i = 0; i < res->n_history; i++) {
@@ -237,7 +226,7 @@ static int l_train(lua_State *L) {
     mc.seed = tc.seed;
     lua_getfield(L, 1, "out");
     if (lua_type(L, -1) == LUA_TSTRING) snprintf(tc.out_dir, sizeof tc.out_dir, "%s", lua_tostring(L, -1));
-    else if (lua_isnil(L, -1)) default_out(tc.out_dir, sizeof tc.out_dir, sk_method_name(mc.kind));
+    else if (lua_isnil(L, -1)) sk_train_default_out(tc.out_dir, sizeof tc.out_dir, sk_method_name(mc.kind));
     else if (lua_toboolean(L, -1)) return luaL_error(L, "sk.train: out must be a folder path or false");
     lua_pop(L, 1);
     SkHeadConfig hc;

@@ -148,17 +148,6 @@ static int on_step(void *ctx, const SkHistoryEntry *ev) {
     return stop;
 }
 
-static void default_out(char *buf, size_t cap, const char *method) {
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    char stamp[32];
-    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-    snprintf(buf, cap, "runs/%s-%s", stamp, method);
-    struct stat st;
-    for (int i = 2; stat(buf, &st) == 0 && i < 1000; i++) snprintf(buf, cap, "runs/%s-%s-%d", stamp, method, i);
-}
-
 static void finish(Runs *r, Run *run, RunState state, const char *fmt, const char *detail) {
     pthread_mutex_lock(&r->mu);
     run->state = state;
@@ -234,7 +223,7 @@ static void *worker(void *arg) {
     pthread_mutex_lock(&r->mu);
     run->params = sk_method_n_params(method);
     pthread_mutex_unlock(&r->mu);
-    if (!tc.out_dir[0]) default_out(tc.out_dir, sizeof tc.out_dir, sk_method_name(run->spec.method.kind));
+    if (!tc.out_dir[0]) sk_train_default_out(tc.out_dir, sizeof tc.out_dir, sk_method_name(run->spec.method.kind));
     pthread_mutex_lock(&r->mu);
     snprintf(run->out_dir, sizeof run->out_dir, "%s", tc.out_dir);
     pthread_mutex_unlock(&r->mu);

@@ -124,10 +124,7 @@ static size_t layout(const SkModel *m, const SkActsShape *s, SkArena *arena, Gpt
     size_t L = (size_t)c->n_layer, d = (size_t)c->d_model, F = (size_t)c->d_ff;
     size_t B = (size_t)s->B, S = (size_t)(s->n_embed + s->T), N = B * S;
     size_t Skv = (size_t)s->n_prefix + S, H = (size_t)c->n_head, r = (size_t)s->lora_rank;
-    struct {
-        float **p;
-        size_t n;
-    } items[] = {
+    SkActsItem items[] = {
         {&g->x, (L + 1) * N * d}, {&g->ln1, L * N * d}, {&g->ln1_mean, L * N},
         {&g->ln1_rstd, L * N}, {&g->qkv, L * N * 3 * d}, {&g->k, L * B * Skv * d},
         {&g->v, L * B * Skv * d}, {&g->att, L * B * H * S * Skv}, {&g->atty, L * N * d},
@@ -140,20 +137,12 @@ static size_t layout(const SkModel *m, const SkActsShape *s, SkArena *arena, Gpt
         {&g->attn_scratch, B * H * (size_t)c->head_dim * Skv},
         {&g->lora_x, s->lora_dropout ? L * N * (3 * d + F) : 0},
     };
-    size_t total = 0;
-    for (size_t i = 0; i < sizeof items / sizeof items[0]; i++) {
-        total += sk_arena_round(items[i].n * sizeof(float)) / sizeof(float);
-        if (arena) {
-            *items[i].p = sk_arena_floats(arena, items[i].n ? items[i].n : 1);
-            if (!*items[i].p) return 0;
-        }
-    }
-    return total + 2 * N * d; /* hidden, d_input */
+    return sk_acts_items(items, sizeof items / sizeof items[0], arena);
 }
 
 static size_t acts_floats(const SkModel *m, const SkActsShape *s) {
     Gpt2Acts g;
-    return layout(m, s, NULL, &g) + 64;
+    return layout(m, s, NULL, &g) + sk_acts_io_floats(m, s);
 }
 
 static int acts_bind(SkModel *m, SkActs *a) {
@@ -161,10 +150,7 @@ static int acts_bind(SkModel *m, SkActs *a) {
     if (!g) return -1;
     a->impl = g;
     if (layout(m, &a->shape, &a->arena, g) == 0) return -1;
-    size_t N = (size_t)a->shape.B * (size_t)(a->shape.n_embed + a->shape.T);
-    a->hidden = sk_arena_floats(&a->arena, N * (size_t)m->cfg.d_model);
-    a->d_input = sk_arena_floats(&a->arena, N * (size_t)m->cfg.d_model);
-    return a->hidden && a->d_input ? 0 : -1;
+    return sk_acts_io_bind(m, a);
 }
 
 /* The delta on projection p of layer l, with its dropout buffer placed (inputs of

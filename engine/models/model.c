@@ -232,6 +232,26 @@ void sk_model_zero_grad(SkModel *m) {
         if (m->params[i].g) memset(m->params[i].g, 0, m->params[i].numel * sizeof(float));
 }
 
+size_t sk_acts_items(const SkActsItem *items, size_t n_items, SkArena *arena) {
+    size_t total = 0;
+    for (size_t i = 0; i < n_items; i++) {
+        total += sk_arena_round(items[i].n * sizeof(float)) / sizeof(float);
+        if (arena && !(*items[i].p = sk_arena_floats(arena, items[i].n ? items[i].n : 1))) return 0;
+    }
+    return total;
+}
+
+size_t sk_acts_io_floats(const SkModel *m, const SkActsShape *s) {
+    return 2 * (size_t)s->B * (size_t)(s->n_embed + s->T) * (size_t)m->cfg.d_model + 64;
+}
+
+int sk_acts_io_bind(SkModel *m, SkActs *a) {
+    size_t n = (size_t)a->shape.B * (size_t)(a->shape.n_embed + a->shape.T) * (size_t)m->cfg.d_model;
+    a->hidden = sk_arena_floats(&a->arena, n);
+    a->d_input = sk_arena_floats(&a->arena, n);
+    return a->hidden && a->d_input ? 0 : -1;
+}
+
 int sk_acts_new(SkModel *m, const SkActsShape *shape, SkActs **out, SkError *err) {
     if (shape->B <= 0 || shape->T < 0 || (shape->T == 0 && shape->n_embed == 0) || shape->n_embed < 0 ||
         shape->n_prefix < 0)

@@ -53,6 +53,18 @@ struct SkActs {
     int B, T, S, P; /* shape of the last forward (P: prefix columns) */
 };
 
+/* An architecture's activation buffers: sized once (arena NULL: returns the floats they
+ * take, rounded as the arena rounds), then placed in the arena (returns 0 if it runs
+ * out). Both walks use the same list, so the two can never disagree. */
+typedef struct SkActsItem {
+    float **p;
+    size_t n;
+} SkActsItem;
+size_t sk_acts_items(const SkActsItem *items, size_t n_items, SkArena *arena);
+/* The buffers every architecture has after its own: hidden and d_input [B*S, d]. */
+size_t sk_acts_io_floats(const SkModel *m, const SkActsShape *s);
+int sk_acts_io_bind(SkModel *m, SkActs *a);
+
 /* Adds a parameter to the table (during declare). */
 int sk_model_declare(SkModel *m, const char *name, int ndim, const int64_t *shape, SkError *err);
 

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "sk_io.h"
 #include "sk_train.h"
@@ -402,6 +404,17 @@ int sk_trainer_step(SkTrainer *tr, const int32_t *const *ids, const int *len, co
     sk_grad_zero(tr->tr, tr->ntr);
     tr->step++;
     return 0;
+}
+
+void sk_train_default_out(char *buf, size_t cap, const char *method) {
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    snprintf(buf, cap, "runs/%s-%s", stamp, method);
+    struct stat st;
+    for (int i = 2; stat(buf, &st) == 0 && i < 1000; i++) snprintf(buf, cap, "runs/%s-%s-%d", stamp, method, i);
 }
 
 /* ---- training ---------------------------------------------------------------------------- */
