@@ -74,17 +74,16 @@ static void build(Workbench *wb, Table *t) {
     aggregate(t, SK_M_SK_PREFIX, &sk);
     aggregate(t, SK_M_PREFIX_TUNING, &pre);
     aggregate(t, SK_M_PROMPT_TUNING, &pro);
-    const char *what[4] = {"fewer trainable parameters than prefix tuning", "faster convergence than prefix tuning",
-                           "equal or better accuracy than prefix and prompt tuning",
-                           "faster per step than prefix tuning"};
+    const char *what[4] = {"fewer parameters than prefix tuning", "converges faster than prefix tuning",
+                           "accuracy >= prefix and prompt tuning", "faster per step than prefix tuning"};
     for (int c = 0; c < 4; c++) t->verdict[c] = -1;
     if (sk.n && pre.n) {
         t->verdict[0] = sk.params < pre.params;
         snprintf(t->claims[0], sizeof t->claims[0], "%.0f vs %.0f", sk.params, pre.params);
         t->verdict[1] = isfinite(sk.to_target) && sk.to_target < pre.to_target;
         char a[32], b[32];
-        snprintf(a, sizeof a, isfinite(sk.to_target) ? "%.0f" : "not reached", sk.to_target);
-        snprintf(b, sizeof b, isfinite(pre.to_target) ? "%.0f" : "not reached", pre.to_target);
+        snprintf(a, sizeof a, isfinite(sk.to_target) ? "%.0f" : "never", sk.to_target);
+        snprintf(b, sizeof b, isfinite(pre.to_target) ? "%.0f" : "never", pre.to_target);
         snprintf(t->claims[1], sizeof t->claims[1], "steps to %.3f: %s vs %s", t->target, a, b);
         t->verdict[3] = sk.sps < pre.sps;
         snprintf(t->claims[3], sizeof t->claims[3], "%.0f vs %.0f ms/step", 1000 * sk.sps, 1000 * pre.sps);
@@ -123,14 +122,16 @@ static void row_text(const Row *r, char *buf, size_t cap) {
 void DialogCompare_draw(Workbench *wb) {
     Table t;
     build(wb, &t);
-    Rect r = Dialog_frame(LINES - 2, COLS - 4 > 100 ? 100 : COLS - 4, "Compare finished runs (e: export, Esc: close)");
+    int want_h = (t.n > 0 ? t.n : 1) + 10;
+    Rect r = Dialog_frame(want_h < LINES - 2 ? want_h : LINES - 2, COLS - 4 > 110 ? 110 : COLS - 4,
+                          "Compare finished runs (e: export, Esc: close)");
     int x = r.x + 2, w = r.w - 4, y = r.y + 1;
     char line[256];
     snprintf(line, sizeof line, "%-3s %-16s %7s %11s %5s %6s %7s %6s", "#", "method", "params", "best @step", "final",
              "target", "ms/step", "time s");
     Crt_put(y++, x, w, line, Crt_attr(CRT_HEADER));
-    int rows = r.h - 9;
-    if (t.n == 0) Crt_put(y + 1, x, w, "no finished runs yet", Crt_attr(CRT_DIM));
+    int rows = r.h - 8;
+    if (t.n == 0) Crt_put(y, x, w, "no finished runs yet", Crt_attr(CRT_DIM));
     for (int i = wb->compare_scroll; i < t.n && i - wb->compare_scroll < rows; i++) {
         row_text(&t.rows[i], line, sizeof line);
         Crt_put(y + i - wb->compare_scroll, x, w, line, Crt_series_attr(t.rows[i].v.series));

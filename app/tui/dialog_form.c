@@ -71,7 +71,7 @@ Form *DialogForm_new(Workbench *wb) {
     (void)wb;
     Form *f = calloc(1, sizeof *f);
     if (!f) return NULL;
-    field(f, F_METHOD, "method", FLD_CHOICE, 0, "sk_* read the prompt above; the rest are the baselines");
+    field(f, F_METHOD, "method", FLD_CHOICE, 0, "sk_*: read the prompt; others: baselines");
     choices(f, F_METHOD, METHODS, 9, SK_M_SK_PREFIX);
     field(f, F_LR, "learning rate", FLD_NUM, 0, "AdamW peak rate (warmup 6%, then linear decay)");
     field(f, F_STEPS, "steps", FLD_INT, 0, "optimizer steps");
