@@ -78,9 +78,12 @@ int Crt_init(const char *err_log, char *msg, size_t cap) {
             close(fd);
         }
     }
-    if (!initscr()) {
+    /* newterm, not initscr: initscr exits the program itself when TERM is unknown */
+    const char *term = getenv("TERM");
+    if (!term || !term[0] || !newterm(NULL, stdout, stdin)) {
         restore();
-        snprintf(msg, cap, "cannot start curses (TERM=%s)", getenv("TERM") ? getenv("TERM") : "unset");
+        snprintf(msg, cap, "cannot start the screen: terminal type %s%s%s is unknown or unset", term ? "\"" : "",
+                 term ? term : "(TERM unset)", term ? "\"" : "");
         return -1;
     }
     active = true;

@@ -155,6 +155,11 @@ if screen | LC_ALL=C grep -q $'[\x80-\xff]'; then fail "no UTF-8 bytes on an ASC
 T send-keys -t ui F3 q
 check "q quits outside text fields" "EXITED rc=0" 15
 
+# ---- 6b. an unknown terminal type: a clear message, exit 1, no screen left behind -------------
+start 100 30 TERM=nosuchterm
+check "an unknown TERM is named" 'terminal type "nosuchterm" is unknown' 20
+check "and the exit status is 1" "EXITED rc=1" 5
+
 # ---- 7. another task from the picker; Ctrl-C quits cleanly ------------------------------------
 start 100 30 LANG=C.UTF-8
 check "workbench opens again" "Semantic prompt" 20
