@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "cli.h"
 #include "sk_model.h"
@@ -163,25 +164,37 @@ static int bench_methods(SkModel *model, const char *tok_dir, const char *list, 
 int cli_bench(int argc, char **argv) {
     static const char *const known[] = {"--batch", "--seq", "--steps", "--layers", "--d",
                                         "--heads", "--vocab", "--threads", "--pass", "--methods",
-                                        "--tokenizer", NULL};
+                                        "--tokenizer", "--arch", "--kv-heads", "--ff", NULL};
     int rc = cli_check_options(argc, argv, known, 0);
     if (rc) return rc;
     int B = arg_int(argc, argv, "--batch", 8), T = arg_int(argc, argv, "--seq", 128);
     int steps = arg_int(argc, argv, "--steps", 5), threads = arg_int(argc, argv, "--threads", 0);
-    SkModelConfig cfg = {.arch = "gpt2", .n_layer = arg_int(argc, argv, "--layers", 12),
-                         .d_model = arg_int(argc, argv, "--d", 768),
-                         .n_head = arg_int(argc, argv, "--heads", 12),
-                         .vocab_size = arg_int(argc, argv, "--vocab", 50257), .max_seq = 1024,
-                         .norm_eps = 1e-5f, .activation = SK_ACT_GELU_TANH, .tie_embeddings = true};
-    if (B < 1 || T < 1 || steps < 1 || cfg.n_layer < 1 || cfg.d_model < 1 || cfg.n_head < 1 ||
-        cfg.d_model % cfg.n_head || cfg.vocab_size < 2 || T > cfg.max_seq) {
-        fprintf(stderr, "sktune bench: invalid sizes (need positive values, d divisible by heads, "
-                        "seq <= 1024)\n");
+    /* --arch gpt2: GPT-2 small; --arch llama: SmolLM-135M's shape (30 x 576, 9 heads of 64
+     * with 3 key/value heads, SwiGLU 1536, vocab 49152, tied) */
+    const char *arch = cli_option(argc, argv, "--arch");
+    bool llama = arch && !strcmp(arch, "llama");
+    if (arch && !llama && strcmp(arch, "gpt2") != 0) {
+        fprintf(stderr, "sktune bench: --arch gpt2 or llama, not \"%s\"\n", arch);
         return 2;
     }
-    cfg.n_kv_head = cfg.n_head;
+    SkModelConfig cfg = {.n_layer = arg_int(argc, argv, "--layers", llama ? 30 : 12),
+                         .d_model = arg_int(argc, argv, "--d", llama ? 576 : 768),
+                         .n_head = arg_int(argc, argv, "--heads", llama ? 9 : 12),
+                         .vocab_size = arg_int(argc, argv, "--vocab", llama ? 49152 : 50257),
+                         .max_seq = llama ? 2048 : 1024, .norm_eps = 1e-5f, .activation = SK_ACT_GELU_TANH,
+                         .tie_embeddings = true};
+    snprintf(cfg.arch, sizeof cfg.arch, "%s", llama ? "llama" : "gpt2");
+    cfg.n_kv_head = arg_int(argc, argv, "--kv-heads", llama ? 3 : cfg.n_head);
+    if (B < 1 || T < 1 || steps < 1 || cfg.n_layer < 1 || cfg.d_model < 1 || cfg.n_head < 1 || cfg.n_kv_head < 1 ||
+        cfg.d_model % cfg.n_head || cfg.n_head % cfg.n_kv_head || cfg.vocab_size < 2 || T > cfg.max_seq ||
+        (!llama && cfg.n_kv_head != cfg.n_head)) {
+        fprintf(stderr, "sktune bench: invalid sizes (need positive values, d divisible by heads, heads by "
+                        "key/value heads (llama only), seq <= %d)\n", cfg.max_seq);
+        return 2;
+    }
     cfg.head_dim = cfg.d_model / cfg.n_head;
-    cfg.d_ff = 4 * cfg.d_model;
+    cfg.d_ff = arg_int(argc, argv, "--ff", llama ? 1536 : 4 * cfg.d_model);
+    if (llama) cfg.rope = (SkRopeConfig){.dim = cfg.head_dim, .theta = 10000.0, .max_pos = cfg.max_seq};
     if (threads > 0) openblas_set_num_threads(threads);
     int nthreads = openblas_get_num_threads();
 
@@ -217,9 +230,9 @@ int cli_bench(int argc, char **argv) {
     for (int i = 0; i < s.N; i++) s.targets[i] = (i + 1) % T == 0 ? -1 : ids[i + 1];
     s.batch = (SkBatch){.B = B, .T = T, .ids = ids};
 
-    printf("model       gpt2 %dx%d, %d heads, vocab %d: %.1fM params (random weights), batch %d x "
-           "%d tokens\n", cfg.n_layer, cfg.d_model, cfg.n_head, cfg.vocab_size,
-           (double)sk_model_config(s.m)->n_params / 1e6, B, T);
+    printf("model       %s %dx%d, %d heads (%d key/value), ff %d, vocab %d: %.1fM params (random weights), "
+           "batch %d x %d tokens\n", cfg.arch, cfg.n_layer, cfg.d_model, cfg.n_head, cfg.n_kv_head, cfg.d_ff,
+           cfg.vocab_size, (double)sk_model_config(s.m)->n_params / 1e6, B, T);
     const char *methods = cli_option(argc, argv, "--methods");
     if (methods) {
         const char *tok_dir = cli_option(argc, argv, "--tokenizer");
@@ -257,6 +270,10 @@ int cli_bench(int argc, char **argv) {
     }
     printf("\nFLOPs: forward %.1f GFLOP per step (matmuls, attention, LM head); frozen backward\n"
            "counted as 1x forward (input gradients only), full backward as 2x.\n", F / 1e9);
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0) /* Linux: kilobytes */
+        printf("peak memory %.0f MiB (resident, whole process: weights, gradients when trained, activations)\n",
+               ru.ru_maxrss / 1024.0);
     rc = 0;
 done:
     sk_acts_free(s.acts);

@@ -342,8 +342,9 @@ void sk_model_lm_backward(SkModel *m, const float *hidden, const float *dlogits,
 
 double sk_model_forward_flops(const SkModel *m, int B, int T, bool with_lm_head) {
     const SkModelConfig *c = &m->cfg;
-    double N = (double)B * T, d = c->d_model, kv = (double)c->n_kv_head * c->head_dim;
-    double per_layer = 2.0 * N * d * (d + 2 * kv) + 2.0 * N * d * d + 2.0 * 2.0 * N * d * c->d_ff;
+    double N = (double)B * T, d = c->d_model, q = (double)c->n_head * c->head_dim;
+    double kv = (double)c->n_kv_head * c->head_dim, mlp_mats = c->rope.dim ? 3.0 : 2.0; /* SwiGLU: 3 */
+    double per_layer = 2.0 * N * d * (q + 2 * kv) + 2.0 * N * q * d + mlp_mats * 2.0 * N * d * c->d_ff;
     /* causal attention: QK^T and AV over about T/2 keys per query */
     per_layer += 2.0 * 2.0 * B * c->n_head * (double)T * (T + 1) / 2.0 * c->head_dim;
     double f = per_layer * c->n_layer;

@@ -25,16 +25,26 @@ def main():
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--seq", type=int, default=128)
     ap.add_argument("--steps", type=int, default=5)
-    ap.add_argument("--layers", type=int, default=12)
-    ap.add_argument("--d", type=int, default=768)
-    ap.add_argument("--heads", type=int, default=12)
-    ap.add_argument("--vocab", type=int, default=50257)
+    ap.add_argument("--layers", type=int, default=None)
+    ap.add_argument("--d", type=int, default=None)
+    ap.add_argument("--heads", type=int, default=None)
+    ap.add_argument("--vocab", type=int, default=None)
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--arch", choices=["gpt2", "llama"], default="gpt2",
+                    help="llama: SmolLM-135M's shape (30 x 576, 9 heads / 3 key-value, SwiGLU 1536, vocab 49152)")
+    ap.add_argument("--kv-heads", type=int, default=3)
+    ap.add_argument("--ff", type=int, default=1536)
     ap.add_argument("--methods", default=None,
                     help="all or a,b,...: one training step of each PEFT method, as sktune bench --methods")
     a = ap.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
+    shape = {"gpt2": (12, 768, 12, 50257), "llama": (30, 576, 9, 49152)}[a.arch]
+    for name, value in zip(("layers", "d", "heads", "vocab"), shape):
+        if getattr(a, name) is None:
+            setattr(a, name, value)
+    if a.arch == "llama":
+        return bench_llama(a)
     B, T, L, d, H, V = a.batch, a.seq, a.layers, a.d, a.heads, a.vocab
     dh = d // H
     g = torch.Generator().manual_seed(0)
@@ -104,6 +114,83 @@ def main():
             times.append(time.perf_counter() - t0)
         s = statistics.median(times)
         print(f"{name:34s} {s * 1e3:9.1f} {B * T / s:10.0f}")
+
+
+def bench_llama(a):
+    """The same three passes on a Llama-shaped model (RMSNorm, rotary embeddings,
+    grouped-query attention, SwiGLU, tied embeddings), as sktune bench --arch llama."""
+    B, T, L, d, H, Hkv, F_, V = a.batch, a.seq, a.layers, a.d, a.heads, a.kv_heads, a.ff, a.vocab
+    dh = d // H
+    g = torch.Generator().manual_seed(0)
+
+    def w(*shape):
+        return torch.randn(*shape, generator=g) * 0.02
+
+    P = {"emb": w(V, d), "norm": torch.ones(d)}
+    for l in range(L):
+        P.update({f"{l}.ln1": torch.ones(d), f"{l}.q": w(H * dh, d), f"{l}.k": w(Hkv * dh, d),
+                  f"{l}.v": w(Hkv * dh, d), f"{l}.o": w(d, H * dh), f"{l}.ln2": torch.ones(d),
+                  f"{l}.gate": w(F_, d), f"{l}.up": w(F_, d), f"{l}.down": w(d, F_)})
+    ids = torch.randint(0, V, (B, T), generator=g)
+    causal = torch.tril(torch.ones(T, T, dtype=torch.bool))
+    inv = 1.0 / (10000.0 ** (torch.arange(0, dh, 2).float() / dh))
+    ang = torch.arange(T).float()[:, None] * inv[None, :]
+    cos, sin = torch.cat((ang, ang), -1).cos(), torch.cat((ang, ang), -1).sin()
+
+    def rms(x, wt):
+        return wt * (x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5))
+
+    def rot(x):
+        x1, x2 = x[..., : dh // 2], x[..., dh // 2:]
+        return x * cos + torch.cat((-x2, x1), -1) * sin
+
+    def forward(emb):
+        x = emb
+        for l in range(L):
+            h = rms(x, P[f"{l}.ln1"])
+            q = F.linear(h, P[f"{l}.q"]).view(B, T, H, dh).transpose(1, 2)
+            k = F.linear(h, P[f"{l}.k"]).view(B, T, Hkv, dh).transpose(1, 2)
+            v = F.linear(h, P[f"{l}.v"]).view(B, T, Hkv, dh).transpose(1, 2)
+            q, k = rot(q), rot(k)
+            k, v = k.repeat_interleave(H // Hkv, 1), v.repeat_interleave(H // Hkv, 1)
+            att = ((q @ k.transpose(-1, -2)) / math.sqrt(dh)).masked_fill(~causal, float("-inf")).softmax(-1)
+            x = x + F.linear((att @ v).transpose(1, 2).reshape(B, T, H * dh), P[f"{l}.o"])
+            h = rms(x, P[f"{l}.ln2"])
+            x = x + F.linear(F.silu(F.linear(h, P[f"{l}.gate"])) * F.linear(h, P[f"{l}.up"]), P[f"{l}.down"])
+        return rms(x, P["norm"]) @ P["emb"].T
+
+    def step(mode):
+        if mode == "forward":
+            with torch.no_grad():
+                forward(P["emb"][ids])
+            return
+        emb = P["emb"][ids].detach().requires_grad_(True)
+        loss = F.cross_entropy(forward(emb)[:, :-1].reshape(-1, V), ids[:, 1:].reshape(-1))
+        loss.backward()
+
+    n_params = sum(p.numel() for p in P.values())
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(f"model  llama {L}x{d}, {H} heads ({Hkv} key/value), ff {F_}, vocab {V}: {n_params / 1e6:.1f}M params "
+          f"(random weights), batch {B} x {T} tokens\n")
+    print(f"{'pass (median of steps)':34s} {'ms/step':>9s} {'tokens/s':>10s}")
+    for name, mode, train in [("forward + LM head", "forward", False),
+                              ("forward + backward, frozen (PEFT)", "backward", False),
+                              ("forward + backward, all weights", "backward", True)]:
+        for p in P.values():
+            p.requires_grad_(train)
+            p.grad = None
+        step(mode)
+        times = []
+        for _ in range(a.steps):
+            for p in P.values():
+                p.grad = None
+            t0 = time.perf_counter()
+            step(mode)
+            times.append(time.perf_counter() - t0)
+        s = statistics.median(times)
+        print(f"{name:34s} {s * 1e3:9.1f} {B * T / s:10.0f}")
+    import resource
+    print(f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB (resident, whole process)")
 
 
 def bench_methods(a, P, ids):
