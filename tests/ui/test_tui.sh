@@ -76,6 +76,7 @@ for k in 1 2; do
   T send-keys -t ui Down Down C-u 12 Down Down C-u 5 Down Down C-u 4 Enter
 done
 check "two same-seed runs finish" "4 +sk_prefix .* done" 120
+check "two same-seed runs finish (both)" "3 +sk_prefix .* done" 120
 r3=$(screen | grep -E "3 +sk_prefix" | awk '{print $5, $6, $7}')
 r4=$(screen | grep -E "4 +sk_prefix" | awk '{print $5, $6, $7}')
 [ -n "$r3" ] && [ "$r3" = "$r4" ] && pass "same seed at the same time, same step/loss/accuracy ($r3)" ||
