@@ -13,6 +13,7 @@ Needs Debian's python3-torch.
 """
 import argparse
 import math
+import resource
 import statistics
 import time
 
@@ -97,6 +98,12 @@ def main():
           f"BLAS: {'openblas' if 'openblas' in torch.__config__.show().lower() else 'other'}")
     print(f"model  gpt2 {L}x{d}, {H} heads, vocab {V}: {n_params / 1e6:.1f}M params "
           f"(random weights), batch {B} x {T} tokens\n")
+    time_passes(P, step, B * T, a.steps)
+
+
+def time_passes(P, step, tokens, steps):
+    """The three passes, each the median of `steps` timed runs after a warm-up; then the
+    process's peak resident memory."""
     print(f"{'pass (median of steps)':34s} {'ms/step':>9s} {'tokens/s':>10s}")
     for name, mode, train in [("forward + LM head", "forward", False),
                               ("forward + backward, frozen (PEFT)", "backward", False),
@@ -106,14 +113,15 @@ def main():
             p.grad = None
         step(mode)
         times = []
-        for _ in range(a.steps):
+        for _ in range(steps):
             for p in P.values():
                 p.grad = None
             t0 = time.perf_counter()
             step(mode)
             times.append(time.perf_counter() - t0)
         s = statistics.median(times)
-        print(f"{name:34s} {s * 1e3:9.1f} {B * T / s:10.0f}")
+        print(f"{name:34s} {s * 1e3:9.1f} {tokens / s:10.0f}")
+    print(f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB (resident, whole process)")
 
 
 def bench_llama(a):
@@ -172,25 +180,7 @@ def bench_llama(a):
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     print(f"model  llama {L}x{d}, {H} heads ({Hkv} key/value), ff {F_}, vocab {V}: {n_params / 1e6:.1f}M params "
           f"(random weights), batch {B} x {T} tokens\n")
-    print(f"{'pass (median of steps)':34s} {'ms/step':>9s} {'tokens/s':>10s}")
-    for name, mode, train in [("forward + LM head", "forward", False),
-                              ("forward + backward, frozen (PEFT)", "backward", False),
-                              ("forward + backward, all weights", "backward", True)]:
-        for p in P.values():
-            p.requires_grad_(train)
-            p.grad = None
-        step(mode)
-        times = []
-        for _ in range(a.steps):
-            for p in P.values():
-                p.grad = None
-            t0 = time.perf_counter()
-            step(mode)
-            times.append(time.perf_counter() - t0)
-        s = statistics.median(times)
-        print(f"{name:34s} {s * 1e3:9.1f} {B * T / s:10.0f}")
-    import resource
-    print(f"peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB (resident, whole process)")
+    time_passes(P, step, B * T, a.steps)
 
 
 def bench_methods(a, P, ids):
