@@ -167,6 +167,22 @@ static bool type_is(const cJSON *obj, const char *type) {
     return cJSON_IsString(ty) && strcmp(ty->valuestring, type) == 0;
 }
 
+/* "ByteLevel" or "Sequence[Split, ByteLevel]": a component's type as a message shows it. */
+static void describe(const cJSON *obj, const char *list_key, char *buf, size_t cap) {
+    const cJSON *ty = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, "type") : NULL;
+    snprintf(buf, cap, "%s", cJSON_IsString(ty) ? ty->valuestring : "?");
+    const cJSON *list = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, list_key) : NULL;
+    if (!cJSON_IsArray(list)) return;
+    size_t n = strlen(buf);
+    n += (size_t)snprintf(buf + n, n < cap ? cap - n : 0, "[");
+    for (const cJSON *e = list->child; e && n < cap; e = e->next) {
+        const cJSON *et = cJSON_GetObjectItemCaseSensitive(e, "type");
+        n += (size_t)snprintf(buf + n, n < cap ? cap - n : 0, "%s%s", e == list->child ? "" : ", ",
+                              cJSON_IsString(et) ? et->valuestring : "?");
+    }
+    if (n < cap) snprintf(buf + n, cap - n, "]");
+}
+
 static int load_tokenizer_json(SkTokenizer *t, const char *path, SkError *err) {
     cJSON *root;
     if (sk_json_load(path, &root, err) != 0) return -1;
@@ -183,17 +199,18 @@ static int load_tokenizer_json(SkTokenizer *t, const char *path, SkError *err) {
         goto done;
     }
     const cJSON *norm = cJSON_GetObjectItemCaseSensitive(root, "normalizer");
+    char what[256];
     if (norm && !cJSON_IsNull(norm)) {
-        const cJSON *ty = cJSON_GetObjectItemCaseSensitive(norm, "type");
-        sk_err(err, "%s: normalizer \"%s\" is not supported yet", path,
-               cJSON_IsString(ty) ? ty->valuestring : "?");
+        describe(norm, "normalizers", what, sizeof what);
+        sk_err(err, "%s: normalizer %s is not supported yet (SentencePiece-style and NFC tokenizers such as "
+                    "Llama 2, Mistral, Qwen2 are planned; GPT-2-style byte-level BPE works)", path, what);
         goto done;
     }
     const cJSON *pre = cJSON_GetObjectItemCaseSensitive(root, "pre_tokenizer");
     if (!cJSON_IsObject(pre) || !type_is(pre, "ByteLevel")) {
-        const cJSON *ty = cJSON_IsObject(pre) ? cJSON_GetObjectItemCaseSensitive(pre, "type") : NULL;
-        sk_err(err, "%s: pre_tokenizer \"%s\" is not supported yet (ByteLevel only)", path,
-               cJSON_IsString(ty) ? ty->valuestring : "none");
+        describe(pre, "pretokenizers", what, sizeof what);
+        sk_err(err, "%s: pre_tokenizer %s is not supported yet (only ByteLevel, as GPT-2 has; Llama 3's Split "
+                    "regex is planned)", path, cJSON_IsObject(pre) ? what : "none");
         goto done;
     }
     const cJSON *aps = cJSON_GetObjectItemCaseSensitive(pre, "add_prefix_space");

@@ -168,6 +168,13 @@ static void test_bad_files(void) {
     expect_load_error(dir, "malformed JSON");
     write_text(path, "{\"model\": {\"type\": \"Unigram\"}}");
     expect_load_error(dir, "Unigram");
+    /* Llama 3 and Llama 2 layouts: refused, naming the parts (until they are supported) */
+    write_text(path, "{\"pre_tokenizer\": {\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": \"Split\"}, "
+                     "{\"type\": \"ByteLevel\"}]}, \"model\": {\"type\": \"BPE\", \"vocab\": {}, \"merges\": []}}");
+    expect_load_error(dir, "pre_tokenizer Sequence[Split, ByteLevel] is not supported yet");
+    write_text(path, "{\"normalizer\": {\"type\": \"Sequence\", \"normalizers\": [{\"type\": \"Prepend\"}, "
+                     "{\"type\": \"Replace\"}]}, \"model\": {\"type\": \"BPE\", \"vocab\": {}, \"merges\": []}}");
+    expect_load_error(dir, "normalizer Sequence[Prepend, Replace] is not supported yet");
     write_text(path, "{\"pre_tokenizer\": {\"type\": \"ByteLevel\"}, \"model\": {\"type\": \"BPE\", "
                      "\"vocab\": {\"a\": 0, \"b\": 1}, \"merges\": [\"a b\"]}}");
     expect_load_error(dir, "\"ab\" is not in the vocabulary");
