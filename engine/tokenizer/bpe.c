@@ -183,6 +183,13 @@ int sk_bpe_finish(SkTokenizer *t, SkError *err, const char *where) {
 
 /* Merges the bytes of one pre-token into ids, lowest-ranked pair first. */
 static int bpe_merge(SkTokenizer *t, const unsigned char *s, size_t len, SkIds *out) {
+    if (t->ignore_merges && len <= 256) { /* the whole pre-token, when it is a token */
+        char word[512];
+        size_t w = 0;
+        for (size_t i = 0; i < len; i++) w += (size_t)sk_utf8_encode(word + w, sk_byte_to_char(s[i]));
+        int32_t id;
+        if (sk_strmap_get(&t->vocab, word, w, &id)) return sk_ids_push(out, id);
+    }
     int32_t stack_syms[64];
     int32_t *sym = len <= 64 ? stack_syms : malloc(len * sizeof *sym);
     if (!sym) return -1;

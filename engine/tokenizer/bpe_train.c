@@ -227,11 +227,10 @@ int sk_tokenizer_train_bpe(const char *text, size_t len, int vocab_size, const c
     /* 5. a tokenizer from pieces and merges */
     SkTokenizer *t = NULL;
     if (rc == 0) {
-        t = calloc(1, sizeof *t);
+        t = sk_tokenizer_new_empty();
         if (!t) rc = sk_err(err, "out of memory");
     }
     if (rc == 0) {
-        pthread_mutex_init(&t->cache_mu, NULL);
         t->bos = t->eos = n_special > 0 ? 0 : -1;
         t->vocab_size = V;
         t->pieces = pieces;

