@@ -24,8 +24,7 @@ typedef struct {
 typedef struct {
     SkParam *embed, *norm, *lm_head; /* lm_head NULL when tied */
     LlamaLayer *layers;
-    float inv_freq[SK_ROPE_MAX_DIM / 2];
-    int inv_freq_len;                /* sequence length inv_freq was made for (dynamic) */
+    float inv_freq[SK_ROPE_MAX_DIM / 2]; /* for sequences up to max_position_embeddings */
 } Llama;
 
 typedef struct {
@@ -122,7 +121,6 @@ static int bind(SkModel *m, SkError *err) {
     g->norm = p++;
     g->lm_head = c->tie_embeddings ? NULL : p++;
     sk_rope_inv_freq(&c->rope, c->max_seq, g->inv_freq);
-    g->inv_freq_len = c->max_seq;
     return 0;
 }
 
@@ -186,14 +184,15 @@ static SkLowRank *lora_at(const SkModel *m, const SkActs *a, const SkHooks *h, i
     return lr;
 }
 
-/* Rotary tables for sequences up to n positions (dynamic scaling grows with them). */
-static const float *inv_freq(SkModel *m, int n) {
-    Llama *g = m->impl;
-    if (m->cfg.rope.type == SK_ROPE_DYNAMIC && n > g->inv_freq_len) {
-        sk_rope_inv_freq(&m->cfg.rope, n, g->inv_freq);
-        g->inv_freq_len = n;
-    }
-    return g->inv_freq;
+/* Rotary inverse frequencies for a pass over n positions. Only dynamic scaling depends
+ * on n, and only past max_position_embeddings: then the table is made for this pass in
+ * `scratch` (transformers also goes back to the original table for shorter inputs), so
+ * the model itself is never written and concurrent passes cannot disturb each other. */
+static const float *inv_freq(const SkModel *m, int n, float *scratch) {
+    const Llama *g = m->impl;
+    if (m->cfg.rope.type != SK_ROPE_DYNAMIC || n <= m->cfg.rope.max_pos) return g->inv_freq;
+    sk_rope_inv_freq(&m->cfg.rope, n, scratch);
+    return scratch;
 }
 
 typedef struct {
@@ -227,7 +226,8 @@ static int forward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h, Sk
     int d = c->d_model, F = c->d_ff, L = c->n_layer, r = a->shape.lora_rank;
     int Q = QDIM(c), K = KDIM(c), R = Q + 2 * K, dh = c->head_dim;
     size_t Nd = (size_t)N * d;
-    const float *freq = inv_freq(m, h->pos_offset + S);
+    float freq_scratch[SK_ROPE_MAX_DIM / 2];
+    const float *freq = inv_freq(m, h->pos_offset + S, freq_scratch);
 
     /* x0[b, j] = embed[j];  x0[b, E + t] = embed_tokens[id] */
     for (int bi = 0; bi < B; bi++) {
@@ -304,7 +304,8 @@ static int backward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h, c
     int d = c->d_model, F = c->d_ff, L = c->n_layer, r = a->shape.lora_rank;
     int Q = QDIM(c), K = KDIM(c), R = Q + 2 * K, dh = c->head_dim;
     size_t Nd = (size_t)N * d;
-    const float *freq = inv_freq(m, h->pos_offset + S);
+    float freq_scratch[SK_ROPE_MAX_DIM / 2];
+    const float *freq = inv_freq(m, h->pos_offset + S, freq_scratch);
     SkAttnShape as = {.B = B, .T = S, .P = P, .H = c->n_head, .Hkv = c->n_kv_head, .dh = dh};
 
     memset(A->dres, 0, Nd * sizeof(float));
@@ -414,7 +415,8 @@ static void kv_forward(SkModel *m, int layer, const float *g, int n, float *k, f
     sk_rmsnorm_forward(m->pool, xn, rstd, g, W->ln1->w, n, d, c->norm_eps);
     sk_linear_forward(k, xn, W->k_w->w, bias(W->k_b), n, d, K, false);
     sk_linear_forward(v, xn, W->v_w->w, bias(W->v_b), n, d, K, false);
-    sk_rope_forward(k, K, 0, 1, n, c->n_kv_head, c->head_dim, c->rope.dim, inv_freq(m, n));
+    float freq[SK_ROPE_MAX_DIM / 2];
+    sk_rope_forward(k, K, 0, 1, n, c->n_kv_head, c->head_dim, c->rope.dim, inv_freq(m, n, freq));
 }
 
 static void kv_backward(SkModel *m, int layer, const float *g, int n, const float *dk, const float *dv,
@@ -425,7 +427,8 @@ static void kv_backward(SkModel *m, int layer, const float *g, int n, const floa
     int d = c->d_model, K = KDIM(c);
     float *xn = scratch, *rstd = xn + (size_t)n * d, *dxn = rstd + n, *dkr = dxn + (size_t)n * d;
     memcpy(dkr, dk, (size_t)n * K * sizeof(float));
-    sk_rope_backward(dkr, K, 0, 1, n, c->n_kv_head, c->head_dim, c->rope.dim, inv_freq(m, n));
+    float freq[SK_ROPE_MAX_DIM / 2];
+    sk_rope_backward(dkr, K, 0, 1, n, c->n_kv_head, c->head_dim, c->rope.dim, inv_freq(m, n, freq));
     memset(dxn, 0, (size_t)n * d * sizeof(float));
     sk_linear_backward(dxn, NULL, NULL, dkr, xn, W->k_w->w, n, d, K);
     sk_linear_backward(dxn, NULL, NULL, dv, xn, W->v_w->w, n, d, K);
