@@ -213,21 +213,9 @@ static void submit(Workbench *wb) {
     mc->lora_rank = lora_r;
     mc->lora_alpha = (float)alpha;
     mc->lora_targets = TARGET_MASKS[f->f[F_LORA_TARGETS].choice];
-    const Session *s = &wb->session;
-    cJSON *hj = cJSON_CreateObject();
-    if (f->f[F_HEAD].choice == 2) {
-        cJSON_AddStringToObject(hj, "kind", "verbalizer");
-        cJSON *words = cJSON_AddArrayToObject(hj, "words");
-        for (int c = 0; c < s->task.n_words; c++) cJSON_AddItemToArray(words, cJSON_CreateString(s->task.words[c]));
-    } else {
-        cJSON_AddStringToObject(hj, "kind", "linear");
-        cJSON_AddStringToObject(hj, "pool", f->f[F_HEAD].choice == 0 ? "last" : "mean");
-        cJSON_AddNumberToObject(hj, "n_classes", s->task.train.n_labels);
-    }
     SkError err;
-    int rc = sk_head_config_from_json(hj, &spec.head, &err);
-    cJSON_Delete(hj);
-    if (rc != 0) {
+    int head = f->f[F_HEAD].choice; /* HEADS: last, mean, verbalizer */
+    if (Session_head_config(&wb->session, head == 2, head == 0 ? "last" : "mean", &spec.head, &err) != 0) {
         snprintf(f->error, sizeof f->error, "%s", err.msg);
         return;
     }

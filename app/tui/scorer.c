@@ -66,12 +66,8 @@ static int make_task(Session *s, const char *prompt, SkTask *t, SkError *err) {
     bool has_text = prompt[strspn(prompt, " ")] != 0;
     sk_method_config_default(&mc, has_text ? SK_M_SK_PREFIX : SK_M_HEAD_ONLY);
     if (has_text) snprintf(mc.prompt, sizeof mc.prompt, "%s", prompt);
-    cJSON *j = cJSON_CreateObject(), *words = cJSON_AddArrayToObject(j, "words");
-    cJSON_AddStringToObject(j, "kind", "verbalizer");
-    for (int c = 0; c < s->task.n_words; c++) cJSON_AddItemToArray(words, cJSON_CreateString(s->task.words[c]));
     SkHeadConfig hc;
-    int rc = sk_head_config_from_json(j, &hc, err);
-    cJSON_Delete(j);
+    int rc = Session_head_config(s, true, NULL, &hc, err);
     memset(t, 0, sizeof *t);
     t->model = s->model, t->tok = s->tok;
     if (rc == 0) rc = sk_method_new(s->model, s->tok, &mc, &t->method, err);

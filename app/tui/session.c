@@ -112,6 +112,22 @@ void Session_close(Session *s) {
     s->tok = NULL, s->model = NULL;
 }
 
+int Session_head_config(const Session *s, bool verbalizer, const char *pool, SkHeadConfig *hc, SkError *err) {
+    cJSON *j = cJSON_CreateObject();
+    if (verbalizer) {
+        cJSON_AddStringToObject(j, "kind", "verbalizer");
+        cJSON *words = cJSON_AddArrayToObject(j, "words");
+        for (int c = 0; c < s->task.n_words; c++) cJSON_AddItemToArray(words, cJSON_CreateString(s->task.words[c]));
+    } else {
+        cJSON_AddStringToObject(j, "kind", "linear");
+        cJSON_AddStringToObject(j, "pool", pool);
+        cJSON_AddNumberToObject(j, "n_classes", s->task.train.n_labels);
+    }
+    int rc = sk_head_config_from_json(j, hc, err);
+    cJSON_Delete(j);
+    return rc;
+}
+
 #define HISTORY_FILE "runs/prompts.tsv"
 
 int Session_history_load(const Session *s, char ***out, int *n) {

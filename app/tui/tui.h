@@ -110,6 +110,9 @@ typedef struct Session {
 int Session_open(Session *s, const char *model_dir, const char *datasets_dir, const char *task,
                  const char *data, const char *eval_data, SkError *err);
 void Session_close(Session *s);
+/* The head for this task: a verbalizer over its label words, or a linear head with the
+ * given pooling ("last", "mean") over its classes. */
+int Session_head_config(const Session *s, bool verbalizer, const char *pool, SkHeadConfig *hc, SkError *err);
 /* The prompt history kept in runs/prompts.tsv (time, model, task, score, prompt). */
 int Session_history_load(const Session *s, char ***out, int *n);
 void Session_history_add(const Session *s, const char *prompt, double score);
