@@ -8,10 +8,7 @@
 void PanelExamples_draw(Workbench *wb, Rect r) {
     Crt_box(r.y, r.x, r.h, r.w, "Examples (validation, zero-shot with this prompt)", false);
     ScorerResult res;
-    bool busy;
-    unsigned want;
-    Scorer_snapshot(&wb->scorer, &res, &busy, &want);
-    bool current = res.ok && !strcmp(res.prompt, wb->prompt.buf) && res.gen == want && !wb->score_due;
+    bool current = Wb_score(wb, &res) && res.ok;
     const SkDataset *ex = &wb->scorer.examples;
     int rows = r.h - 2;
     for (int i = 0; i < ex->n && i < rows; i++) {

@@ -74,12 +74,16 @@ static void draw_tokens(Workbench *wb, int y, int x, int w) {
     sk_ids_free(&ids);
 }
 
-static void draw_score(Workbench *wb, int y, int x, int w) {
-    ScorerResult res;
+bool Wb_score(Workbench *wb, ScorerResult *res) {
     bool busy;
     unsigned want;
-    Scorer_snapshot(&wb->scorer, &res, &busy, &want);
-    bool current = !wb->score_due && !busy && res.gen == want && !strcmp(res.prompt, wb->prompt.buf);
+    Scorer_snapshot(&wb->scorer, res, &busy, &want);
+    return !wb->score_due && !busy && res->gen == want && !strcmp(res->prompt, wb->prompt.buf);
+}
+
+static void draw_score(Workbench *wb, int y, int x, int w) {
+    ScorerResult res;
+    bool current = Wb_score(wb, &res);
     if (res.gen != 0 && res.ok && strcmp(res.prompt, wb->shown_prompt) != 0) { /* a new result */
         if (wb->shown_prompt[0] || isfinite(wb->shown_score)) {
             wb->prev_score = wb->shown_score;

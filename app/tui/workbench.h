@@ -104,6 +104,9 @@ int Wb_series(Workbench *wb, int id, bool loss, bool time, float **x, float **y)
 void Wb_request_quit(Workbench *wb);
 
 /* panels: draw, and handle a key when focused (true when used) */
+/* The scorer's newest result; true when it is for the prompt as it stands now (not for
+ * older text, and no newer request pending). */
+bool Wb_score(Workbench *wb, ScorerResult *res);
 void PanelPrompt_draw(Workbench *wb, Rect r);
 bool PanelPrompt_key(Workbench *wb, int is_key, wint_t ch);
 void PanelPrompt_edited(Workbench *wb);
