@@ -189,6 +189,32 @@ def save(path, arr):
     np.save(path, np.ascontiguousarray(arr.detach().numpy().astype(np.float32)))
 
 
+def reference(d, c, w, gen, forward, grads=True):
+    """Runs forward(params, c, ids, mask) -> (logits, hidden, input embeddings) on two rows
+    of random ids (the second right-padded by 3) and writes what the C test compares:
+    ids, mask, logits, hidden states, LM loss, d(loss)/d(input embeddings) and, with grads,
+    d(loss)/d(every weight) under the weight's name (in the checkpoint's layout)."""
+    B, T = 2, 9
+    ids = torch.randint(0, c["vocab"], (B, T), generator=gen)
+    mask = torch.ones(B, T)
+    mask[1, T - 3:] = 0
+    params = {k: v.clone().requires_grad_(True) for k, v in w.items()}
+    logits, hidden, emb = forward(params, c, ids, mask)
+    loss = lm_loss(logits, ids, mask)
+    loss.backward()
+    r = os.path.join(d, "ref")
+    np.save(os.path.join(r, "ids.npy"), ids.numpy().astype(np.int64))
+    save(os.path.join(r, "mask.npy"), mask)
+    save(os.path.join(r, "logits.npy"), logits)
+    save(os.path.join(r, "hidden.npy"), hidden)
+    save(os.path.join(r, "loss.npy"), loss.reshape(1))
+    save(os.path.join(r, "d_input.npy"), emb.grad)
+    if grads:
+        for k, v in params.items():
+            save(os.path.join(r, "grad", k + ".npy"), v.grad)
+    print(f"{c['name']}: loss {loss.item():.6f}, {sum(v.numel() for v in w.values())} params")
+
+
 def build(c, gen, vocab, merges, eot, weights=None):
     d = os.path.join(OUT, c["name"])
     os.makedirs(os.path.join(d, "ref", "grad"), exist_ok=True)
@@ -235,26 +261,7 @@ def build(c, gen, vocab, merges, eot, weights=None):
                   open(os.path.join(d, "tokenizer.json"), "w", encoding="utf-8"),
                   ensure_ascii=False, indent=1)
 
-    # inputs: two rows, the second right-padded by 3
-    B, T = 2, 9
-    ids = torch.randint(0, c["vocab"], (B, T), generator=gen)
-    mask = torch.ones(B, T)
-    mask[1, T - 3:] = 0
-    params = {k: v.clone().requires_grad_(True) for k, v in w.items()}
-    logits, hidden, emb = forward(params, c, ids, mask)
-    loss = lm_loss(logits, ids, mask)
-    loss.backward()
-    r = os.path.join(d, "ref")
-    np.save(os.path.join(r, "ids.npy"), ids.numpy().astype(np.int64))
-    save(os.path.join(r, "mask.npy"), mask)
-    save(os.path.join(r, "logits.npy"), logits)
-    save(os.path.join(r, "hidden.npy"), hidden)
-    save(os.path.join(r, "loss.npy"), loss.reshape(1))
-    save(os.path.join(r, "d_input.npy"), emb.grad)
-    if c.get("grads", True):
-        for k, v in params.items():  # grads in the checkpoint's layout ([in, out] for Conv1D)
-            save(os.path.join(r, "grad", k + ".npy"), v.grad)
-    print(f"{c['name']}: loss {loss.item():.6f}, {sum(v.numel() for v in w.values())} params")
+    reference(d, c, w, gen, forward, grads=c.get("grads", True))
     return w
 
 

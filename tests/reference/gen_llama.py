@@ -23,10 +23,9 @@ import json
 import math
 import os
 
-import numpy as np
 import torch
 
-from gen_gpt2 import OUT, save, small_tokenizer, tokenizer_json, write_safetensors
+from gen_gpt2 import OUT, reference, small_tokenizer, tokenizer_json, write_safetensors
 
 
 def config_json(c):
@@ -169,13 +168,6 @@ def forward(w, c, ids, mask):
     return hidden @ head.T, hidden, emb
 
 
-def lm_loss(logits, ids, mask):
-    labels = ids.clone()
-    labels[mask == 0] = -100
-    return torch.nn.functional.cross_entropy(logits[:, :-1, :].reshape(-1, logits.shape[-1]),
-                                             labels[:, 1:].reshape(-1), ignore_index=-100)
-
-
 def build(c, gen, vocab, merges, eot):
     d = os.path.join(OUT, c["name"])
     os.makedirs(os.path.join(d, "ref", "grad"), exist_ok=True)
@@ -190,24 +182,7 @@ def build(c, gen, vocab, merges, eot):
     json.dump(config_json(c), open(os.path.join(d, "config.json"), "w"), indent=2)
     json.dump(tokenizer_json(vocab, merges, eot, True), open(os.path.join(d, "tokenizer.json"), "w",
               encoding="utf-8"), ensure_ascii=False, indent=1)
-    B, T = 2, 9
-    ids = torch.randint(0, c["vocab"], (B, T), generator=gen)
-    mask = torch.ones(B, T)
-    mask[1, T - 3:] = 0
-    params = {k: v.clone().requires_grad_(True) for k, v in w.items()}
-    logits, hidden, emb = forward(params, c, ids, mask)
-    loss = lm_loss(logits, ids, mask)
-    loss.backward()
-    r = os.path.join(d, "ref")
-    np.save(os.path.join(r, "ids.npy"), ids.numpy().astype(np.int64))
-    save(os.path.join(r, "mask.npy"), mask)
-    save(os.path.join(r, "logits.npy"), logits)
-    save(os.path.join(r, "hidden.npy"), hidden)
-    save(os.path.join(r, "loss.npy"), loss.reshape(1))
-    save(os.path.join(r, "d_input.npy"), emb.grad)
-    for k, v in params.items():
-        save(os.path.join(r, "grad", k + ".npy"), v.grad)
-    print(f"{c['name']}: loss {loss.item():.6f}, {sum(v.numel() for v in w.values())} params")
+    reference(d, c, w, gen, forward)
 
 
 def main():
