@@ -101,6 +101,23 @@ check "the script's run finishes in the table" "5 +lua:head_only .* done" 10
 T send-keys -t ui F8
 check "F8 returns to the chart" "vs step \(l/a, t\)" 5
 
+# ---- 2c. save a run's adapter, open it again: evaluated on validation, same accuracy ------------
+T send-keys -t ui F3 Up Up Up Up Up Up s
+check "s offers to save the selected run's adapter" "Save the run's adapter as" 5
+T send-keys -t ui Enter
+check "the adapter is saved" "run 1's adapter saved to adapters/" 10
+[ -s "$WORK/adapters/sk_prefix-run1.safetensors" ] && pass "the adapter file exists" || fail "the adapter file exists"
+# the accuracy column of a run's row: "ID  LABEL  PARAMS STEP LOSS ACC"
+row_acc() { screen | grep -oE "$1 +[0-9.kM-]+ +[0-9]+ +[0-9.-]+ +[0-9.-]+" | head -1 | awk '{print $NF}'; }
+acc1=$(row_acc "1 +sk_prefix")
+T send-keys -t ui o
+check "o offers to open an adapter file" "Open an adapter file" 5
+T send-keys -t ui C-u "adapters/sk_prefix-run1.safetensors" Enter
+check "the opened adapter is evaluated as a run" "6 +file:sk_prefi .* done" 60
+acc6=$(row_acc "6 +file:sk_prefi")
+[ -n "$acc1" ] && [ "$acc1" = "$acc6" ] && pass "the opened adapter scores what the run scored ($acc6)" ||
+  fail "the opened adapter scores what the run scored ('$acc1' vs '$acc6')"
+
 # ---- 3. resize below the minimum and back ---------------------------------------------------
 T resize-window -t ui -x 70 -y 20
 check "a too-small terminal is named" "terminal too small: 70x20" 5
@@ -123,17 +140,17 @@ screen | grep -q "Keys (any key closes" && fail "help closes on a key" || pass "
 T send-keys -t ui F5
 sleep 0.3
 T send-keys -t ui Down Down C-u 100000 Enter
-check "a long run starts" "6 +sk_prefix" 10
-check "the long run trains" "6 +sk_prefix +[0-9.k]+ +[1-9][0-9]* " 60
-T send-keys -t ui F3 Down Down Down Down Down Down Space
-check "space pauses the selected run" "6 +sk_prefix .* pause" 30
-step_paused=$(screen | grep -E "6 +sk_prefix" | awk '{print $4}')
+check "a long run starts" "7 +sk_prefix" 10
+check "the long run trains" "7 +sk_prefix +[0-9.k]+ +[1-9][0-9]* " 60
+T send-keys -t ui F3 Down Down Down Down Down Down Down Space
+check "space pauses the selected run" "7 +sk_prefix .* pause" 30
+step_paused=$(screen | grep -E "7 +sk_prefix" | awk '{print $4}')
 sleep 2
-step_later=$(screen | grep -E "6 +sk_prefix" | awk '{print $4}')
+step_later=$(screen | grep -E "7 +sk_prefix" | awk '{print $4}')
 [ "$step_paused" = "$step_later" ] && pass "a paused run stays at step $step_paused" || fail "a paused run stays put ($step_paused -> $step_later)"
 T send-keys -t ui Space
 sleep 1
-screen | grep -qE "6 +sk_prefix .* pause" && fail "space resumes the run" || pass "space resumes the run"
+screen | grep -qE "7 +sk_prefix .* pause" && fail "space resumes the run" || pass "space resumes the run"
 T send-keys -t ui F10
 check "quitting with an active run asks first" "Quit\?" 5
 T send-keys -t ui n
