@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Generates unicode_tables.c: the code point ranges of the Unicode general
 categories L (letters) and N (numbers) and of the White_Space property, which the
-GPT-2 pre-tokenizer's \\p{L}, \\p{N} and \\s classes need.
+pre-tokenizers' \\p{L}, \\p{N} and \\s classes need, and the tables of canonical
+normalisation (NFC): combining classes, canonical decompositions and the primary
+composites (canonical pairs not excluded from composition).
 
 Input: the Unicode Character Database as Debian's `unicode-data` package installs it
 (/usr/share/unicode). Usage: gen_unicode_tables.py [UCD_DIR] > unicode_tables.c
@@ -24,6 +26,7 @@ def ranges(points):
 
 
 letters, numbers = [], []
+ccc, decomp = {}, {}
 first = None
 with open(os.path.join(ucd, "UnicodeData.txt"), encoding="utf-8") as f:
     for line in f:
@@ -34,6 +37,11 @@ with open(os.path.join(ucd, "UnicodeData.txt"), encoding="utf-8") as f:
             continue
         span = range(first, cp + 1) if name.endswith(", Last>") else range(cp, cp + 1)
         first = None
+        if int(fields[3]):
+            for c in span:
+                ccc[c] = int(fields[3])
+        if fields[5] and not fields[5].startswith("<"):  # canonical, not <compat>
+            decomp[cp] = [int(x, 16) for x in fields[5].split()]
         if cat.startswith("L"):
             letters.extend(span)
         elif cat.startswith("N"):
@@ -54,6 +62,18 @@ with open(os.path.join(ucd, "PropList.txt"), encoding="utf-8") as f:
         else:
             space.append(int(cps, 16))
 
+excluded = set()
+with open(os.path.join(ucd, "DerivedNormalizationProps.txt"), encoding="utf-8") as f:
+    for line in f:
+        line = line.split("#")[0].strip()
+        if not line:
+            continue
+        cps, prop = [x.strip() for x in line.split(";")[:2]]
+        if prop != "Full_Composition_Exclusion":
+            continue
+        a, b = (cps.split("..") + [cps])[:2]
+        excluded.update(range(int(a, 16), int(b, 16) + 1))
+
 version = "unknown"
 readme = os.path.join(ucd, "ReadMe.txt")
 if os.path.exists(readme):
@@ -73,3 +93,29 @@ for name, pts in (("letter", letters), ("number", numbers), ("space", space)):
         print(f"    {{0x{a:X}, 0x{b:X}}},")
     print("};")
     print(f"const int sk_uni_{name}_count = {len(rs)};\n")
+
+runs = []  # (lo, hi, class) for code points of nonzero combining class
+for c in sorted(ccc):
+    if runs and runs[-1][1] + 1 == c and runs[-1][2] == ccc[c]:
+        runs[-1][1] = c
+    else:
+        runs.append([c, c, ccc[c]])
+print("const SkUniCcc sk_uni_ccc[] = {")
+for a, b, k in runs:
+    print(f"    {{0x{a:X}, 0x{b:X}, {k}}},")
+print("};")
+print(f"const int sk_uni_ccc_count = {len(runs)};\n")
+print("/* canonical decompositions (one level; second 0 for a singleton) */")
+print("const SkUniDecomp sk_uni_decomp[] = {")
+for c in sorted(decomp):
+    d = decomp[c]
+    print(f"    {{0x{c:X}, 0x{d[0]:X}, 0x{d[1] if len(d) > 1 else 0:X}}},")
+print("};")
+print(f"const int sk_uni_decomp_count = {len(decomp)};\n")
+comp = sorted((d[0], d[1], c) for c, d in decomp.items() if len(d) == 2 and c not in excluded)
+print("/* primary composites, sorted by (first, second) */")
+print("const SkUniComp sk_uni_comp[] = {")
+for a, b, c in comp:
+    print(f"    {{0x{a:X}, 0x{b:X}, 0x{c:X}}},")
+print("};")
+print(f"const int sk_uni_comp_count = {len(comp)};")
