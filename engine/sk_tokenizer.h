@@ -1,6 +1,7 @@
-/* sk_tokenizer.h - Hugging Face tokenizers: byte-level BPE (GPT-2 family) read from
- * tokenizer.json or vocab.json + merges.txt. Encoding matches
- * tokenizer(text).input_ids; decoding reproduces the original bytes. */
+/* sk_tokenizer.h - Hugging Face BPE tokenizers read from tokenizer.json (byte-level: GPT-2,
+ * Llama 3, Qwen2 with NFC; SentencePiece-converted: Llama 2, Mistral, TinyLlama) or
+ * vocab.json + merges.txt. Encoding matches tokenizer(text).input_ids; decoding gives the
+ * text back (for SentencePiece ones, without the space the first word's marker adds). */
 #ifndef SK_TOKENIZER_H
 #define SK_TOKENIZER_H
 
@@ -24,7 +25,13 @@ void sk_tokenizer_free(SkTokenizer *t);
  * tokenizer's post-processor adds (BOS/EOS), as Hugging Face does by default. */
 int sk_tokenizer_encode(SkTokenizer *t, const char *text, size_t len, bool add_special,
                         SkIds *out, SkError *err);
-/* The exact bytes of ids (malloc'ed, NUL-terminated). */
+/* The ids of a verbalizer's label word: space = true, the word as it follows other text
+ * (" word" for byte-level BPE, the word after the word-start marker "▁" for SentencePiece
+ * ones); false, the bare word. */
+int sk_tokenizer_encode_word(SkTokenizer *t, const char *word, bool space, SkIds *out, SkError *err);
+/* Whether the tokenizer marks word starts itself (SentencePiece's "▁"). */
+bool sk_tokenizer_marks_words(const SkTokenizer *t);
+/* The bytes of ids (malloc'ed, NUL-terminated), as the tokenizer's decoder gives them. */
 int sk_tokenizer_decode(const SkTokenizer *t, const int32_t *ids, int n, char **out, size_t *len,
                         SkError *err);
 /* Bytes of one token, as it appears in decoded text; returns the byte count or -1. */

@@ -171,10 +171,8 @@ int sk_head_new(SkModel *m, SkTokenizer *tok, const SkHeadConfig *cfg, int max_b
         if (rc == 0 && !tok) rc = sk_err(err, "head: a verbalizer needs the model's tokenizer");
         for (int c = 0; rc == 0 && c < cfg->n_classes; c++)
             for (int w = 0; rc == 0 && w < cfg->n_words[c]; w++) {
-                char text[SK_WORD_LEN + 2];
-                snprintf(text, sizeof text, "%s%s", cfg->space ? " " : "", cfg->words[c][w]);
                 SkIds ids = {0};
-                if (sk_tokenizer_encode(tok, text, strlen(text), false, &ids, err) != 0) rc = -1;
+                if (sk_tokenizer_encode_word(tok, cfg->words[c][w], cfg->space, &ids, err) != 0) rc = -1;
                 else if (ids.n == 0) rc = sk_err(err, "head: label word \"%s\" has no tokens", cfg->words[c][w]);
                 else h->word_ids[c][w] = ids.ids[0];
                 sk_ids_free(&ids);

@@ -1,4 +1,6 @@
-/* bpe.c - byte-level BPE: the byte alphabet, merge table and the merge loop. */
+/* bpe.c - BPE: the byte alphabet, the merge table and the merge loop, over bytes
+ * (byte-level BPE) or characters with byte fallback (SentencePiece-converted BPE). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -175,47 +177,158 @@ int sk_bpe_finish(SkTokenizer *t, SkError *err, const char *where) {
         t->char_byte[cp] = (uint8_t)b;
         int n = sk_utf8_encode(buf, cp);
         if (!sk_strmap_get(&t->vocab, buf, (size_t)n, &t->byte_id[b])) t->byte_id[b] = -1;
+        char fb[8]; /* SentencePiece's byte tokens */
+        snprintf(fb, sizeof fb, "<0x%02X>", b);
+        if (!sk_strmap_get(&t->vocab, fb, 6, &t->fallback_id[b])) t->fallback_id[b] = -1;
     }
     (void)err;
     (void)where;
     return 0;
 }
 
-/* Merges the bytes of one pre-token into ids, lowest-ranked pair first. */
+/* ---- the merge loop ------------------------------------------------------------------ */
+
+/* A candidate merge of the symbol at pos with the one after it. */
+typedef struct Cand {
+    int32_t rank, pos, merged;
+} Cand;
+
+static bool cand_before(Cand a, Cand b) { return a.rank < b.rank || (a.rank == b.rank && a.pos < b.pos); }
+
+static void heap_push(Cand *h, int *n, Cand c) {
+    int i = (*n)++;
+    while (i > 0 && cand_before(c, h[(i - 1) / 2])) {
+        h[i] = h[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    h[i] = c;
+}
+
+static Cand heap_pop(Cand *h, int *n) {
+    Cand top = h[0], last = h[--*n];
+    int i = 0;
+    for (;;) {
+        int c = 2 * i + 1;
+        if (c >= *n) break;
+        if (c + 1 < *n && cand_before(h[c + 1], h[c])) c++;
+        if (!cand_before(h[c], last)) break;
+        h[i] = h[c];
+        i = c;
+    }
+    h[i] = last;
+    return top;
+}
+
+static void push_pair(const SkTokenizer *t, Cand *h, int *nh, const int32_t *sym, int a, int b) {
+    int32_t r, mg;
+    if (sk_pairmap_get(&t->merges, sym[a], sym[b], &r, &mg)) heap_push(h, nh, (Cand){r, a, mg});
+}
+
+/* Applies merges to sym[0..n) until none applies, lowest rank first and leftmost among
+ * equals (as Hugging Face's BPE does, with a heap: linear-logarithmic, so a SentencePiece
+ * text that is one long word stays fast). Returns the new length, or -1 on OOM. */
+static int merge_symbols(const SkTokenizer *t, int32_t *sym, int n) {
+    if (n < 2) return n;
+    int stack_links[3 * 64];
+    Cand stack_heap[3 * 64];
+    int *links = n <= 64 ? stack_links : malloc((size_t)n * 3 * sizeof *links);
+    Cand *heap = n <= 64 ? stack_heap : malloc((size_t)n * 3 * sizeof *heap);
+    if (!links || !heap) {
+        if (n > 64) free(links), free(heap);
+        return -1;
+    }
+    int *prev = links, *next = links + n, *gone = links + 2 * n, nh = 0;
+    for (int i = 0; i < n; i++) prev[i] = i - 1, next[i] = i + 1 < n ? i + 1 : -1, gone[i] = 0;
+    for (int i = 0; i + 1 < n; i++) push_pair(t, heap, &nh, sym, i, i + 1);
+    while (nh > 0) {
+        Cand c = heap_pop(heap, &nh);
+        int j = next[c.pos];
+        int32_t r, mg;
+        if (gone[c.pos] || j < 0) continue;
+        if (!sk_pairmap_get(&t->merges, sym[c.pos], sym[j], &r, &mg) || mg != c.merged) continue; /* stale */
+        sym[c.pos] = mg;
+        gone[j] = 1;
+        next[c.pos] = next[j];
+        if (next[j] >= 0) prev[next[j]] = c.pos;
+        if (prev[c.pos] >= 0) push_pair(t, heap, &nh, sym, prev[c.pos], c.pos);
+        if (next[c.pos] >= 0) push_pair(t, heap, &nh, sym, c.pos, next[c.pos]);
+    }
+    int k = 0;
+    for (int i = 0; i >= 0; i = next[i]) sym[k++] = sym[i];
+    if (n > 64) free(links), free(heap);
+    return k;
+}
+
+/* The initial symbols of a pre-token. Byte-level: each byte's token. Otherwise each
+ * character's token, or -1 - (its byte offset) when the vocabulary lacks the character:
+ * no merge involves it, and byte fallback or unk resolves it after merging. Returns the
+ * count, or -2 when a byte-level vocabulary lacks a byte. */
+static int initial_symbols(const SkTokenizer *t, const unsigned char *s, size_t len, int32_t *sym) {
+    int n = 0;
+    if (t->byte_level) {
+        for (size_t i = 0; i < len; i++) {
+            if (t->byte_id[s[i]] < 0) return -2;
+            sym[n++] = t->byte_id[s[i]];
+        }
+        return n;
+    }
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        int m = sk_utf8_decode(s + i, len - i, &cp);
+        int32_t id;
+        sym[n++] = sk_strmap_get(&t->vocab, (const char *)s + i, (size_t)m, &id) ? id : -1 - (int32_t)i;
+        i += (size_t)m;
+    }
+    return n;
+}
+
+/* Emits a character the vocabulary lacks: its <0xNN> byte tokens, else unk (consecutive
+ * unknowns fused into one when fuse_unk). -2 when there is neither. */
+static int emit_unknown(const SkTokenizer *t, const unsigned char *c, size_t len, bool *prev_unk, SkIds *out) {
+    uint32_t cp;
+    int m = sk_utf8_decode(c, len, &cp);
+    bool fallback = t->byte_fallback;
+    for (int k = 0; k < m && fallback; k++) fallback = t->fallback_id[c[k]] >= 0;
+    if (fallback) {
+        *prev_unk = false;
+        for (int k = 0; k < m; k++)
+            if (sk_ids_push(out, t->fallback_id[c[k]]) != 0) return -1;
+        return 0;
+    }
+    if (t->unk < 0) return -2;
+    if (*prev_unk && t->fuse_unk) return 0;
+    *prev_unk = true;
+    return sk_ids_push(out, t->unk);
+}
+
+/* Merges one pre-token into ids. */
 static int bpe_merge(SkTokenizer *t, const unsigned char *s, size_t len, SkIds *out) {
     if (t->ignore_merges && len <= 256) { /* the whole pre-token, when it is a token */
-        char word[512];
+        char word[1024];
         size_t w = 0;
-        for (size_t i = 0; i < len; i++) w += (size_t)sk_utf8_encode(word + w, sk_byte_to_char(s[i]));
+        if (t->byte_level)
+            for (size_t i = 0; i < len; i++) w += (size_t)sk_utf8_encode(word + w, sk_byte_to_char(s[i]));
+        else
+            memcpy(word, s, w = len);
         int32_t id;
         if (sk_strmap_get(&t->vocab, word, w, &id)) return sk_ids_push(out, id);
     }
     int32_t stack_syms[64];
     int32_t *sym = len <= 64 ? stack_syms : malloc(len * sizeof *sym);
     if (!sym) return -1;
-    int n = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (t->byte_id[s[i]] < 0) {
-            if (sym != stack_syms) free(sym);
-            return -2;
+    int n = initial_symbols(t, s, len, sym);
+    if (n >= 0) n = merge_symbols(t, sym, n);
+    int rc = n < 0 ? n : 0;
+    bool prev_unk = false;
+    for (int i = 0; i < n && rc == 0; i++) {
+        if (sym[i] >= 0) {
+            prev_unk = false;
+            rc = sk_ids_push(out, sym[i]);
+        } else {
+            size_t at = (size_t)(-1 - sym[i]);
+            rc = emit_unknown(t, s + at, len - at, &prev_unk, out);
         }
-        sym[n++] = t->byte_id[s[i]];
     }
-    while (n > 1) {
-        int best = -1;
-        int32_t best_rank = INT32_MAX, best_merged = -1;
-        for (int i = 0; i + 1 < n; i++) {
-            int32_t r, mg;
-            if (sk_pairmap_get(&t->merges, sym[i], sym[i + 1], &r, &mg) && r < best_rank)
-                best = i, best_rank = r, best_merged = mg;
-        }
-        if (best < 0) break;
-        sym[best] = best_merged;
-        memmove(sym + best + 1, sym + best + 2, (size_t)(n - best - 2) * sizeof *sym);
-        n--;
-    }
-    int rc = 0;
-    for (int i = 0; i < n && rc == 0; i++) rc = sk_ids_push(out, sym[i]);
     if (sym != stack_syms) free(sym);
     return rc;
 }

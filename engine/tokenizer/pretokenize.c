@@ -50,8 +50,9 @@ size_t sk_pretok_gpt2_next(const unsigned char *s, size_t len, size_t i) {
 
 /* Llama 3's pre-tokenizer, the Split regex
  *     (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
- * as a scanner in the same way: alternatives in order, each as the regex engine (leftmost
- * first, greedy with backtracking) would match it. */
+ * and Qwen2's, the same with \p{N} for \p{N}{1,3} (one digit a pre-token), as a scanner in
+ * the same way: alternatives in order, each as the regex engine (leftmost first, greedy
+ * with backtracking) would match it. */
 static uint32_t fold(uint32_t c) { /* the case folding the contractions need */
     if (c >= 'A' && c <= 'Z') return c + 32;
     return c == 0x17F ? 's' : c; /* U+017F LATIN SMALL LETTER LONG S folds to s */
@@ -59,7 +60,7 @@ static uint32_t fold(uint32_t c) { /* the case folding the contractions need */
 
 static bool is_crlf(uint32_t c) { return c == '\r' || c == '\n'; }
 
-size_t sk_pretok_llama3_next(const unsigned char *s, size_t len, size_t i) {
+static size_t split_next(const unsigned char *s, size_t len, size_t i, int max_digits) {
     uint32_t cp;
     int n = sk_utf8_decode(s + i, len - i, &cp);
     if (cp == '\'' && i + 1 < len) { /* (?i:'s|'t|'re|'ve|'m|'ll|'d) */
@@ -75,9 +76,9 @@ size_t sk_pretok_llama3_next(const unsigned char *s, size_t len, size_t i) {
     int m;
     if (cls != SK_UC_NUMBER && !is_crlf(cp) && i + (size_t)n < len && class_at(s, len, i + (size_t)n, &m) == SK_UC_LETTER)
         return run_end(s, len, i + (size_t)n, SK_UC_LETTER); /* one non-letter, non-digit, then letters */
-    if (cls == SK_UC_NUMBER) { /* \p{N}{1,3} */
+    if (cls == SK_UC_NUMBER) { /* \p{N}{1,max_digits} */
         size_t j = i;
-        for (int k = 0; k < 3 && j < len && class_at(s, len, j, &m) == SK_UC_NUMBER; k++) j += (size_t)m;
+        for (int k = 0; k < max_digits && j < len && class_at(s, len, j, &m) == SK_UC_NUMBER; k++) j += (size_t)m;
         return j;
     }
     size_t j = i; /* ' ?[^\s\p{L}\p{N}]+[\r\n]*' */
@@ -103,3 +104,6 @@ size_t sk_pretok_llama3_next(const unsigned char *s, size_t len, size_t i) {
     if (end == len || last == i) return end;
     return last;
 }
+
+size_t sk_pretok_llama3_next(const unsigned char *s, size_t len, size_t i) { return split_next(s, len, i, 3); }
+size_t sk_pretok_qwen2_next(const unsigned char *s, size_t len, size_t i) { return split_next(s, len, i, 1); }

