@@ -164,27 +164,35 @@ static int bench_methods(SkModel *model, const char *tok_dir, const char *list, 
 int cli_bench(int argc, char **argv) {
     static const char *const known[] = {"--batch", "--seq", "--steps", "--layers", "--d",
                                         "--heads", "--vocab", "--threads", "--pass", "--methods",
-                                        "--tokenizer", "--arch", "--kv-heads", "--ff", NULL};
+                                        "--tokenizer", "--arch", "--kv-heads", "--ff", "--weights", NULL};
     int rc = cli_check_options(argc, argv, known, 0);
     if (rc) return rc;
     int B = arg_int(argc, argv, "--batch", 8), T = arg_int(argc, argv, "--seq", 128);
     int steps = arg_int(argc, argv, "--steps", 5), threads = arg_int(argc, argv, "--threads", 0);
-    /* --arch gpt2: GPT-2 small; --arch llama: SmolLM-135M's shape (30 x 576, 9 heads of 64
-     * with 3 key/value heads, SwiGLU 1536, vocab 49152, tied) */
+    /* --arch gpt2: GPT-2 small; llama: SmolLM-135M's shape (30 x 576, 9 heads of 64 with 3
+     * key/value heads, SwiGLU 1536, vocab 49152, tied); qwen2-0.5b: Qwen2-0.5B's (24 x 896,
+     * 14 heads of 64 with 2 key/value heads, q/k/v biases, SwiGLU 4864, vocab 151936, tied) */
     const char *arch = cli_option(argc, argv, "--arch");
-    bool llama = arch && !strcmp(arch, "llama");
+    bool qwen = arch && !strcmp(arch, "qwen2-0.5b"), llama = qwen || (arch && !strcmp(arch, "llama"));
     if (arch && !llama && strcmp(arch, "gpt2") != 0) {
-        fprintf(stderr, "sktune bench: --arch gpt2 or llama, not \"%s\"\n", arch);
+        fprintf(stderr, "sktune bench: --arch gpt2, llama or qwen2-0.5b, not \"%s\"\n", arch);
         return 2;
     }
-    SkModelConfig cfg = {.n_layer = arg_int(argc, argv, "--layers", llama ? 30 : 12),
-                         .d_model = arg_int(argc, argv, "--d", llama ? 576 : 768),
-                         .n_head = arg_int(argc, argv, "--heads", llama ? 9 : 12),
-                         .vocab_size = arg_int(argc, argv, "--vocab", llama ? 49152 : 50257),
+    const char *weights = cli_option(argc, argv, "--weights"); /* how the matrices are held */
+    if (weights && strcmp(weights, "f32") && strcmp(weights, "bf16") && strcmp(weights, "f16")) {
+        fprintf(stderr, "sktune bench: --weights f32, bf16 or f16, not \"%s\"\n", weights);
+        return 2;
+    }
+    SkModelConfig cfg = {.n_layer = arg_int(argc, argv, "--layers", qwen ? 24 : llama ? 30 : 12),
+                         .d_model = arg_int(argc, argv, "--d", qwen ? 896 : llama ? 576 : 768),
+                         .n_head = arg_int(argc, argv, "--heads", qwen ? 14 : llama ? 9 : 12),
+                         .vocab_size = arg_int(argc, argv, "--vocab", qwen ? 151936 : llama ? 49152 : 50257),
                          .max_seq = llama ? 2048 : 1024, .norm_eps = 1e-5f, .activation = SK_ACT_GELU_TANH,
-                         .tie_embeddings = true};
+                         .tie_embeddings = true, .qkv_bias = qwen};
     snprintf(cfg.arch, sizeof cfg.arch, "%s", llama ? "llama" : "gpt2");
-    cfg.n_kv_head = arg_int(argc, argv, "--kv-heads", llama ? 3 : cfg.n_head);
+    snprintf(cfg.dtype, sizeof cfg.dtype, "%s", !weights ? "F32" : !strcmp(weights, "bf16") ? "BF16" :
+                                                !strcmp(weights, "f16") ? "F16" : "F32");
+    cfg.n_kv_head = arg_int(argc, argv, "--kv-heads", qwen ? 2 : llama ? 3 : cfg.n_head);
     if (B < 1 || T < 1 || steps < 1 || cfg.n_layer < 1 || cfg.d_model < 1 || cfg.n_head < 1 || cfg.n_kv_head < 1 ||
         cfg.d_model % cfg.n_head || cfg.n_head % cfg.n_kv_head || cfg.vocab_size < 2 || T > cfg.max_seq ||
         (!llama && cfg.n_kv_head != cfg.n_head)) {
@@ -193,8 +201,8 @@ int cli_bench(int argc, char **argv) {
         return 2;
     }
     cfg.head_dim = cfg.d_model / cfg.n_head;
-    cfg.d_ff = arg_int(argc, argv, "--ff", llama ? 1536 : 4 * cfg.d_model);
-    if (llama) cfg.rope = (SkRopeConfig){.dim = cfg.head_dim, .theta = 10000.0, .max_pos = cfg.max_seq};
+    cfg.d_ff = arg_int(argc, argv, "--ff", qwen ? 4864 : llama ? 1536 : 4 * cfg.d_model);
+    if (llama) cfg.rope = (SkRopeConfig){.dim = cfg.head_dim, .theta = qwen ? 1000000.0 : 10000.0, .max_pos = cfg.max_seq};
     if (threads > 0) openblas_set_num_threads(threads);
     int nthreads = openblas_get_num_threads();
 
@@ -212,16 +220,15 @@ int cli_bench(int argc, char **argv) {
     s.N = B * T, s.V = cfg.vocab_size, s.d = cfg.d_model;
     int32_t *ids = malloc((size_t)s.N * sizeof *ids);
     s.targets = malloc((size_t)s.N * sizeof *s.targets);
-    s.logits = malloc((size_t)s.N * s.V * sizeof(float));
-    s.dlogits = malloc((size_t)s.N * s.V * sizeof(float));
-    s.dhidden = malloc((size_t)s.N * s.d * sizeof(float));
-    rc = 1;
-    if (!ids || !s.targets || !s.logits || !s.dlogits || !s.dhidden) {
-        fprintf(stderr, "sktune bench: out of memory\n");
-        goto done;
+    const char *methods = cli_option(argc, argv, "--methods");
+    if (!methods) { /* the LM-head passes' buffers */
+        s.logits = malloc((size_t)s.N * s.V * sizeof(float));
+        s.dlogits = malloc((size_t)s.N * s.V * sizeof(float));
+        s.dhidden = malloc((size_t)s.N * s.d * sizeof(float));
     }
-    if (sk_acts_new(s.m, &shape, &s.acts, &err) != 0) {
-        fprintf(stderr, "sktune bench: %s\n", err.msg);
+    rc = 1;
+    if (!ids || !s.targets || (!methods && (!s.logits || !s.dlogits || !s.dhidden))) {
+        fprintf(stderr, "sktune bench: out of memory\n");
         goto done;
     }
     SkRng rng;
@@ -233,11 +240,16 @@ int cli_bench(int argc, char **argv) {
     printf("model       %s %dx%d, %d heads (%d key/value), ff %d, vocab %d: %.1fM params (random weights), "
            "batch %d x %d tokens\n", cfg.arch, cfg.n_layer, cfg.d_model, cfg.n_head, cfg.n_kv_head, cfg.d_ff,
            cfg.vocab_size, (double)sk_model_config(s.m)->n_params / 1e6, B, T);
-    const char *methods = cli_option(argc, argv, "--methods");
+    printf("weights     held in %s: %.0f MiB\n", sk_dtype_name(sk_model_dtype_held(s.m)),
+           sk_model_weight_bytes(s.m) / 1048576.0);
     if (methods) {
         const char *tok_dir = cli_option(argc, argv, "--tokenizer");
         rc = bench_methods(s.m, tok_dir ? tok_dir : SKTUNE_SOURCE_ROOT "/tests/fixtures/gpt2-tokenizer",
                            methods, B, T, steps);
+        goto done;
+    }
+    if (sk_acts_new(s.m, &shape, &s.acts, &err) != 0) {
+        fprintf(stderr, "sktune bench: %s\n", err.msg);
         goto done;
     }
     double F = sk_model_forward_flops(s.m, B, T, true);
@@ -270,12 +282,12 @@ int cli_bench(int argc, char **argv) {
     }
     printf("\nFLOPs: forward %.1f GFLOP per step (matmuls, attention, LM head); frozen backward\n"
            "counted as 1x forward (input gradients only), full backward as 2x.\n", F / 1e9);
+    rc = 0;
+done:;
     struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) == 0) /* Linux: kilobytes */
+    if (rc == 0 && getrusage(RUSAGE_SELF, &ru) == 0) /* Linux: kilobytes */
         printf("peak memory %.0f MiB (resident, whole process: weights, gradients when trained, activations)\n",
                ru.ru_maxrss / 1024.0);
-    rc = 0;
-done:
     sk_acts_free(s.acts);
     sk_model_free(s.m);
     free(ids), free(s.targets), free(s.logits), free(s.dlogits), free(s.dhidden);

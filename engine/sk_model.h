@@ -12,6 +12,7 @@
 
 #include "ops/ops.h"
 #include "sk_core.h"
+#include "sk_io.h"
 
 typedef struct SkModelConfig {
     char arch[32];        /* "gpt2", "llama" (Llama, Mistral, Qwen2, SmolLM) */
@@ -37,7 +38,9 @@ typedef struct SkModelConfig {
 
 typedef struct SkParam {
     char name[96];        /* Hugging Face name without the transformer./model. prefix */
-    float *w;
+    float *w;             /* fp32 values; NULL while the matrix is held in 16 bits */
+    uint16_t *w16;        /* the values in 16 bits when w is NULL (read with sk_param_read) */
+    bool bf16;            /* w16 holds BF16, else F16 */
     float *g;             /* gradient, NULL while frozen */
     int ndim;
     int64_t shape[4];
@@ -51,7 +54,8 @@ int sk_model_load(const char *dir, SkModel **out, SkError *err);
 /* The same, reporting bytes of weights read so far through progress (may be NULL). */
 int sk_model_load_progress(const char *dir, SkProgressFn progress, void *ctx, SkModel **out,
                            SkError *err);
-/* A model with random weights (N(0, 0.02) as GPT-2 initialises), for benchmarks and tests. */
+/* A model with random weights (N(0, 0.02) as GPT-2 initialises), for benchmarks and tests;
+ * held in cfg->dtype when that is "BF16" or "F16", else in fp32. */
 int sk_model_new_random(const SkModelConfig *cfg, uint64_t seed, SkModel **out, SkError *err);
 void sk_model_free(SkModel *m);
 /* Writes DIR/config.json and DIR/model.safetensors in the Hugging Face layout (GPT-2:
@@ -67,6 +71,17 @@ const char *sk_model_dir(const SkModel *m); /* "" for a random model */
 SkPool *sk_model_pool(SkModel *m);
 int sk_model_params(SkModel *m, SkParam **params); /* returns the count */
 SkParam *sk_model_param(SkModel *m, const char *name);
+/* A parameter as the products take it, and n of its values from element off on, in fp32. */
+static inline SkMat sk_param_mat(const SkParam *p) {
+    return p->w ? sk_mat_f32(p->w) : (SkMat){.h = p->w16, .bf16 = p->bf16};
+}
+void sk_param_read(const SkParam *p, size_t off, size_t n, float *dst);
+/* How the weight matrices are held: F32, or F16/BF16 (half the memory, converted for each
+ * product). A checkpoint stored in 16 bits loads as it is stored; marking weights
+ * trainable turns the model to F32. Returns 0, or -1 (OOM; the model is unchanged). */
+int sk_model_set_dtype(SkModel *m, SkDtype hold, SkError *err);
+SkDtype sk_model_dtype_held(const SkModel *m);
+size_t sk_model_weight_bytes(const SkModel *m); /* memory the weights take as held */
 /* The token embedding table [vocab, d] (GPT-2 wte, Llama embed_tokens). */
 SkParam *sk_model_token_embeddings(SkModel *m);
 /* Marks every parameter whose name starts with prefix (NULL or "" = all) trainable

@@ -24,25 +24,15 @@ int sk_model_declare(SkModel *m, const char *name, int ndim, const int64_t *shap
     return 0;
 }
 
-static int model_alloc(SkModel *m, SkError *err) {
-    if (m->arch->declare(m, err) != 0) return -1;
-    size_t total = 0;
-    for (int i = 0; i < m->n_params; i++) total += m->params[i].numel;
-    m->weights = malloc((total ? total : 1) * sizeof(float));
-    if (!m->weights)
-        return sk_err(err, "out of memory for %zu parameters (%zu MiB)", total,
-                      total * sizeof(float) >> 20);
-    size_t off = 0;
-    for (int i = 0; i < m->n_params; i++) {
-        m->params[i].w = m->weights + off;
-        off += m->params[i].numel;
-    }
-    m->cfg.n_params = (int64_t)total;
+static int start_pool(SkModel *m, SkError *err) {
     m->pool = sk_pool_new(0);
-    if (!m->pool) return sk_err(err, "cannot start worker threads");
-    return 0;
+    return m->pool ? 0 : sk_err(err, "cannot start worker threads");
 }
 
+static int model_alloc(SkModel *m, SkDtype hold, SkError *err) {
+    if (m->arch->declare(m, err) != 0 || sk_weights_alloc(m, hold, err) != 0) return -1;
+    return start_pool(m, err);
+}
 static void shape_str(char *buf, size_t cap, int ndim, const int64_t *shape) {
     int pos = snprintf(buf, cap, "[");
     for (int i = 0; i < ndim && (size_t)pos < cap; i++)
@@ -77,6 +67,18 @@ static int load_param(SkModel *m, const SkCheckpoint *ck, SkParam *p, SkError *e
                       t->name, sk_dtype_name(t->dtype));
     if (strcmp(p->name, "wte.weight") == 0 || m->cfg.dtype[0] == 0)
         snprintf(m->cfg.dtype, sizeof m->cfg.dtype, "%s", sk_dtype_name(t->dtype));
+    int64_t rows = transposed ? t->shape[0] : 0, cols = transposed ? t->shape[1] : 0;
+    if (p->w16) { /* held as stored (the holding was chosen from these dtypes) */
+        if (t->dtype != (p->bf16 ? SK_DT_BF16 : SK_DT_F16))
+            return sk_err(err, "%s: tensor %s is %s while the model holds %s", f->path, t->name,
+                          sk_dtype_name(t->dtype), p->bf16 ? "BF16" : "F16");
+        const unsigned char *src = t->data;
+        for (int64_t i = 0; i < (int64_t)p->numel; i++) { /* little-endian in the file; [in, out] transposed */
+            int64_t dst = transposed ? (i % cols) * rows + i / cols : i;
+            p->w16[dst] = (uint16_t)(src[2 * i] | (src[2 * i + 1] << 8));
+        }
+        return 0;
+    }
     if (!transposed) return sk_st_read_f32(f, t, p->w, err);
     /* stored [in, out] (Conv1D): read, then transpose to [out, in] */
     float *tmp = malloc(p->numel * sizeof(float));
@@ -85,11 +87,30 @@ static int load_param(SkModel *m, const SkCheckpoint *ck, SkParam *p, SkError *e
         free(tmp);
         return -1;
     }
-    int64_t rows = t->shape[0], cols = t->shape[1];
     for (int64_t r = 0; r < rows; r++)
         for (int64_t c = 0; c < cols; c++) p->w[c * rows + r] = tmp[r * cols + c];
     free(tmp);
     return 0;
+}
+
+/* How to hold the weight matrices: as the checkpoint stores them when every one of them is
+ * F16 (or every one BF16), else in fp32. */
+static SkDtype checkpoint_hold(const SkModel *m, const SkCheckpoint *ck) {
+    SkDtype hold = SK_DT_F32;
+    for (int i = 0; i < m->n_params; i++) {
+        const SkParam *p = &m->params[i];
+        if (p->ndim != 2) continue;
+        char names[4][160];
+        bool transposed;
+        int n = m->arch->checkpoint_names(m, p, names, 4, &transposed);
+        const SkStTensor *t = NULL;
+        const SkStFile *f;
+        for (int k = 0; k < n && !t; k++) t = sk_ckpt_find(ck, names[k], &f);
+        if (!t || (t->dtype != SK_DT_F16 && t->dtype != SK_DT_BF16) || (hold != SK_DT_F32 && t->dtype != hold))
+            return SK_DT_F32;
+        hold = t->dtype;
+    }
+    return hold;
 }
 
 int sk_model_load(const char *dir, SkModel **out, SkError *err) {
@@ -103,8 +124,8 @@ int sk_model_load_progress(const char *dir, SkProgressFn progress, void *ctx, Sk
     snprintf(m->dir, sizeof m->dir, "%s", dir);
     SkCheckpoint ck = {0};
     if (sk_hfconfig_read(dir, &m->cfg, &m->arch, err) != 0) goto fail;
-    if (model_alloc(m, err) != 0) goto fail;
-    if (sk_ckpt_open(&ck, dir, err) != 0) goto fail;
+    if (sk_ckpt_open(&ck, dir, err) != 0 || m->arch->declare(m, err) != 0) goto fail;
+    if (sk_weights_alloc(m, checkpoint_hold(m, &ck), err) != 0 || start_pool(m, err) != 0) goto fail;
     double total = (double)m->cfg.n_params, done = 0;
     for (int i = 0; i < m->n_params; i++) {
         if (load_param(m, &ck, &m->params[i], err) != 0) goto fail;
@@ -131,8 +152,10 @@ int sk_model_new_random(const SkModelConfig *cfg, uint64_t seed, SkModel **out, 
         free(m);
         return sk_err(err, "unknown architecture \"%s\"", cfg->arch);
     }
-    snprintf(m->cfg.dtype, sizeof m->cfg.dtype, "F32");
-    if (model_alloc(m, err) != 0) {
+    /* cfg->dtype BF16 or F16: the matrices are held so from the start (no fp32 copy) */
+    SkDtype hold = !strcmp(cfg->dtype, "BF16") ? SK_DT_BF16 : !strcmp(cfg->dtype, "F16") ? SK_DT_F16 : SK_DT_F32;
+    snprintf(m->cfg.dtype, sizeof m->cfg.dtype, "%s", sk_dtype_name(hold));
+    if (model_alloc(m, hold, err) != 0) {
         sk_model_free(m);
         return -1;
     }
@@ -145,8 +168,11 @@ int sk_model_new_random(const SkModelConfig *cfg, uint64_t seed, SkModel **out, 
         bool is_norm = strstr(p->name, "ln_") != NULL || strstr(p->name, "norm.") != NULL;
         bool is_bias = strstr(p->name, ".bias") != NULL;
         float std = strstr(p->name, "c_proj.weight") ? resid_std : 0.02f;
-        for (size_t k = 0; k < p->numel; k++)
-            p->w[k] = is_norm ? (is_bias ? 0.0f : 1.0f) : is_bias ? 0.0f : std * sk_rng_normal(&rng);
+        for (size_t k = 0; k < p->numel; k++) {
+            float v = is_norm ? (is_bias ? 0.0f : 1.0f) : is_bias ? 0.0f : std * sk_rng_normal(&rng);
+            if (p->w) p->w[k] = v;
+            else p->w16[k] = p->bf16 ? sk_f32_to_bf16(v) : sk_f32_to_f16(v);
+        }
     }
     if (m->arch->bind(m, err) != 0) {
         sk_model_free(m);
@@ -162,13 +188,12 @@ int sk_model_clone(const SkModel *src, SkModel **out, SkError *err) {
     m->cfg = src->cfg;
     m->arch = src->arch;
     memcpy(m->dir, src->dir, sizeof m->dir);
-    if (model_alloc(m, err) != 0) {
+    if (model_alloc(m, src->hold, err) != 0) {
         sk_model_free(m);
         return -1;
     }
     m->cfg = src->cfg;
-    for (int i = 0; i < m->n_params; i++)
-        memcpy(m->params[i].w, src->params[i].w, src->params[i].numel * sizeof(float));
+    sk_weights_copy(m, src);
     if (m->arch->bind(m, err) != 0) {
         sk_model_free(m);
         return -1;
@@ -181,7 +206,7 @@ void sk_model_free(SkModel *m) {
     if (!m) return;
     for (int i = 0; i < m->n_params; i++) free(m->params[i].g);
     free(m->params);
-    free(m->weights);
+    free(m->weights), free(m->weights16);
     if (m->arch && m->arch->release && m->impl) m->arch->release(m);
     else free(m->impl);
     sk_pool_free(m->pool);
@@ -210,6 +235,8 @@ SkParam *sk_model_token_embeddings(SkModel *m) {
 
 int sk_model_set_trainable(SkModel *m, const char *prefix, bool trainable, SkError *err) {
     size_t plen = prefix ? strlen(prefix) : 0;
+    if (trainable && m->hold != SK_DT_F32 && sk_model_set_dtype(m, SK_DT_F32, err) != 0)
+        return sk_err_prefix(err, "holding the weights in F32 to train them");
     int matched = 0;
     for (int i = 0; i < m->n_params; i++) {
         SkParam *p = &m->params[i];
@@ -329,15 +356,15 @@ const float *sk_acts_hidden(const SkActs *a) { return a->hidden; }
 const float *sk_acts_d_input(const SkActs *a) { return a->d_input; }
 
 void sk_model_lm_logits(SkModel *m, const float *hidden, int n, float *logits) {
-    const float *W = m->arch->lm_head(m, NULL);
-    sk_linear_forward(logits, hidden, W, NULL, n, m->cfg.d_model, m->cfg.vocab_size, false);
+    SkMat W = m->arch->lm_head(m, NULL);
+    sk_linear_forward_m(logits, hidden, W, NULL, n, m->cfg.d_model, m->cfg.vocab_size, false);
 }
 
 void sk_model_lm_backward(SkModel *m, const float *hidden, const float *dlogits, int n,
                           float *d_hidden) {
     float *g = NULL;
-    const float *W = m->arch->lm_head(m, &g);
-    sk_linear_backward(d_hidden, g, NULL, dlogits, hidden, W, n, m->cfg.d_model, m->cfg.vocab_size);
+    SkMat W = m->arch->lm_head(m, &g);
+    sk_linear_backward_m(d_hidden, g, NULL, dlogits, hidden, W, n, m->cfg.d_model, m->cfg.vocab_size);
 }
 
 double sk_model_forward_flops(const SkModel *m, int B, int T, bool with_lm_head) {
@@ -390,17 +417,28 @@ int sk_model_save(const SkModel *m, const char *dir, const char *dtype, SkError 
         memcpy(names[i], cand[0], sizeof names[i]);
         ts[i] = (SkStWriteTensor){.name = names[i], .dtype = dt, .ndim = p->ndim, .data = p->w};
         for (int k = 0; k < p->ndim; k++) ts[i].shape[k] = p->shape[k];
-        if (transposed) { /* back to [in, out] */
-            int64_t rows = p->shape[0], cols = p->shape[1];
-            if (!(tmp[i] = malloc(p->numel * sizeof(float)))) {
-                rc = sk_err(err, "out of memory");
-                break;
-            }
-            for (int64_t r = 0; r < rows; r++)
-                for (int64_t c = 0; c < cols; c++) tmp[i][c * rows + r] = p->w[r * cols + c];
-            ts[i].data = tmp[i];
-            ts[i].shape[0] = cols, ts[i].shape[1] = rows;
+        if (!transposed && p->w) continue;
+        if (!(tmp[i] = malloc(p->numel * sizeof(float)))) {
+            rc = sk_err(err, "out of memory");
+            break;
         }
+        ts[i].data = tmp[i];
+        if (!transposed) { /* held in 16 bits: the writer takes fp32 */
+            sk_param_read(p, 0, p->numel, tmp[i]);
+            continue;
+        }
+        int64_t rows = p->shape[0], cols = p->shape[1]; /* back to [in, out] */
+        float *row = malloc((size_t)cols * sizeof(float));
+        if (!row) {
+            rc = sk_err(err, "out of memory");
+            break;
+        }
+        for (int64_t r = 0; r < rows; r++) {
+            sk_param_read(p, (size_t)(r * cols), (size_t)cols, row);
+            for (int64_t c = 0; c < cols; c++) tmp[i][c * rows + r] = row[c];
+        }
+        free(row);
+        ts[i].shape[0] = cols, ts[i].shape[1] = rows;
     }
     char path[2048];
     if (rc == 0 && sk_path_join(path, sizeof path, dir, "model.safetensors", err) == 0) {

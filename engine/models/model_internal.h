@@ -21,7 +21,7 @@ typedef struct SkArch {
     int (*forward)(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h, SkError *err);
     int (*backward)(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h,
                     const float *d_hidden, SkError *err);
-    const float *(*lm_head)(const SkModel *m, float **grad);
+    SkMat (*lm_head)(const SkModel *m, float **grad);
     void (*release)(SkModel *m); /* frees impl */
     cJSON *(*config_json)(const SkModel *m); /* config.json as transformers writes it */
     const float *(*block_input)(const SkModel *m, const SkActs *a, int layer);
@@ -39,7 +39,9 @@ struct SkModel {
     char dir[1024];
     SkParam *params;
     int n_params;
-    float *weights; /* one block holding every parameter */
+    float *weights;       /* the fp32 parameters, one block */
+    uint16_t *weights16;  /* the matrices held in 16 bits (hold F16/BF16), one block */
+    SkDtype hold;
     SkPool *pool;
     void *impl;     /* architecture's view of the weights */
 };
@@ -64,6 +66,11 @@ size_t sk_acts_items(const SkActsItem *items, size_t n_items, SkArena *arena);
 /* The buffers every architecture has after its own: hidden and d_input [B*S, d]. */
 size_t sk_acts_io_floats(const SkModel *m, const SkActsShape *s);
 int sk_acts_io_bind(SkModel *m, SkActs *a);
+
+/* Places the declared parameters in weight blocks held as hold (weights.c; contents
+ * undefined), and copies the values of a model of the same shape and holding. */
+int sk_weights_alloc(SkModel *m, SkDtype hold, SkError *err);
+void sk_weights_copy(SkModel *dst, const SkModel *src);
 
 /* Adds a parameter to the table (during declare). */
 int sk_model_declare(SkModel *m, const char *name, int ndim, const int64_t *shape, SkError *err);

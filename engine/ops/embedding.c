@@ -3,17 +3,20 @@
 
 #include "ops/ops.h"
 
-void sk_embedding_forward(float *out, const int32_t *ids, const float *wte, const float *wpe,
-                          int pos0, int B, int T, int C) {
+void sk_embedding_forward(float *out, const int32_t *ids, SkMat wte, SkMat wpe, int pos0, int B, int T, int C) {
+    bool positions = wpe.f || wpe.h;
+    float *p = positions ? sk_mat_scratch((size_t)C) : NULL;
     for (int b = 0; b < B; b++)
         for (int t = 0; t < T; t++) {
             float *o = out + ((size_t)b * T + t) * C;
-            const float *e = wte + (size_t)ids[b * T + t] * C;
-            if (wpe) {
-                const float *p = wpe + (size_t)(pos0 + t) * C;
-                for (int i = 0; i < C; i++) o[i] = e[i] + p[i];
+            sk_mat_read(wte, (size_t)ids[b * T + t] * C, (size_t)C, o);
+            if (!positions) continue;
+            if (wpe.f) {
+                const float *pf = wpe.f + (size_t)(pos0 + t) * C;
+                for (int i = 0; i < C; i++) o[i] += pf[i];
             } else {
-                memcpy(o, e, (size_t)C * sizeof(float));
+                sk_mat_read(wpe, (size_t)(pos0 + t) * C, (size_t)C, p);
+                for (int i = 0; i < C; i++) o[i] += p[i];
             }
         }
 }

@@ -1,23 +1,29 @@
 /* linear.c - y = x W^T + b and its backward, all through OpenBLAS sgemm. */
 #include <cblas.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "ops/ops.h"
 
-void sk_linear_forward(float *out, const float *inp, const float *W, const float *b, int N, int In,
-                       int Out, bool accumulate) {
-    float beta = 0.0f;
+/* Puts the bias into out (added, or written when not accumulating); returns the beta the
+ * product then uses. */
+static float add_bias(float *out, const float *b, int N, int Out, bool accumulate) {
     if (accumulate) {
-        beta = 1.0f;
         if (b)
             for (int n = 0; n < N; n++) {
                 float *row = out + (size_t)n * Out;
                 for (int o = 0; o < Out; o++) row[o] += b[o];
             }
-    } else if (b) {
-        for (int n = 0; n < N; n++) memcpy(out + (size_t)n * Out, b, (size_t)Out * sizeof(float));
-        beta = 1.0f;
+        return 1.0f;
     }
+    if (!b) return 0.0f;
+    for (int n = 0; n < N; n++) memcpy(out + (size_t)n * Out, b, (size_t)Out * sizeof(float));
+    return 1.0f;
+}
+
+void sk_linear_forward(float *out, const float *inp, const float *W, const float *b, int N, int In,
+                       int Out, bool accumulate) {
+    float beta = add_bias(out, b, N, Out, accumulate);
     /* out[N,Out] = inp[N,In] @ W[Out,In]^T */
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, Out, In, 1.0f, inp, In, W, In, beta, out, Out);
 }
@@ -47,6 +53,46 @@ void sk_linear_backward_weights(float *dW, float *db, const float *dout, int dou
             const float *row = dout + (size_t)n * dout_rs;
             for (int o = 0; o < Out; o++) db[o] += row[o];
         }
+}
+
+static int block_rows(int In) {
+    size_t rows = SK_MAT_BLOCK_FLOATS / (size_t)In;
+    return rows < 1 ? 1 : rows > (size_t)INT32_MAX ? INT32_MAX : (int)rows;
+}
+
+void sk_linear_forward_m(float *out, const float *inp, SkMat W, const float *b, int N, int In, int Out,
+                         bool accumulate) {
+    if (W.f) {
+        sk_linear_forward(out, inp, W.f, b, N, In, Out, accumulate);
+        return;
+    }
+    float beta = add_bias(out, b, N, Out, accumulate);
+    int rows = block_rows(In);
+    float *w = sk_mat_scratch((size_t)(rows < Out ? rows : Out) * In);
+    for (int r0 = 0; r0 < Out; r0 += rows) { /* out[:, r0:r0+nr] = inp @ W[r0:r0+nr]^T */
+        int nr = Out - r0 < rows ? Out - r0 : rows;
+        sk_half_to_f32(W.h + (size_t)r0 * In, w, (size_t)nr * In, W.bf16);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, nr, In, 1.0f, inp, In, w, In, beta, out + r0, Out);
+    }
+}
+
+void sk_linear_backward_m(float *dinp, float *dW, float *db, const float *dout, const float *inp, SkMat W, int N,
+                          int In, int Out) {
+    if (W.f) {
+        sk_linear_backward(dinp, dW, db, dout, inp, W.f, N, In, Out);
+        return;
+    }
+    sk_linear_backward_weights(NULL, db, dout, Out, inp, N, In, Out); /* dW: never for 16-bit weights */
+    (void)dW;
+    if (!dinp) return;
+    int rows = block_rows(In);
+    float *w = sk_mat_scratch((size_t)(rows < Out ? rows : Out) * In);
+    for (int r0 = 0; r0 < Out; r0 += rows) { /* dinp += dout[:, r0:r0+nr] @ W[r0:r0+nr] */
+        int nr = Out - r0 < rows ? Out - r0 : rows;
+        sk_half_to_f32(W.h + (size_t)r0 * In, w, (size_t)nr * In, W.bf16);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, In, nr, 1.0f, dout + r0, Out, w, In, 1.0f, dinp,
+                    In);
+    }
 }
 
 /* Whether element i survives dropout p under seed (splitmix64 hash: uniform, repeatable). */

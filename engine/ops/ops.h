@@ -12,6 +12,21 @@
 
 #include "sk_core.h"
 
+/* ---- weight matrices as the model holds them ------------------------------------------
+ * fp32, or 16 bits as the checkpoint stored them (F16 or BF16: half the memory), turned
+ * into fp32 one block of rows at a time for each product. */
+typedef struct SkMat {
+    const float *f;    /* fp32 values, or NULL */
+    const uint16_t *h; /* 16-bit values when f is NULL */
+    bool bf16;         /* h holds BF16, else F16 */
+} SkMat;
+#define SK_MAT_BLOCK_FLOATS ((size_t)1 << 20) /* rows converted per block: 4 MB of fp32 */
+static inline SkMat sk_mat_f32(const float *f) { return (SkMat){.f = f}; }
+SkMat sk_mat_offset(SkMat m, size_t off);              /* from element off on */
+void sk_mat_read(SkMat m, size_t off, size_t n, float *dst); /* dst = elements [off, off + n) */
+void sk_half_to_f32(const uint16_t *src, float *dst, size_t n, bool bf16);
+float *sk_mat_scratch(size_t n); /* this thread's conversion buffer (reused; aborts on OOM) */
+
 /* ---- linear (nn.Linear layout: W is [Out, In]) -----------------------------------
  * out[N,Out] = inp[N,In] @ W[Out,In]^T + b[Out]          (accumulate: out += ... instead) */
 void sk_linear_forward(float *out, const float *inp, const float *W, const float *b, int N, int In,
@@ -19,6 +34,13 @@ void sk_linear_forward(float *out, const float *inp, const float *W, const float
 /* dinp[N,In] += dout[N,Out] @ W[Out,In];  dW[Out,In] += dout^T @ inp;  db[Out] += sum_n dout */
 void sk_linear_backward(float *dinp, float *dW, float *db, const float *dout, const float *inp,
                         const float *W, int N, int In, int Out);
+
+/* The same with W as the model holds it. A 16-bit W has no weight gradient (a model whose
+ * weights train is held in fp32). */
+void sk_linear_forward_m(float *out, const float *inp, SkMat W, const float *b, int N, int In, int Out,
+                         bool accumulate);
+void sk_linear_backward_m(float *dinp, float *dW, float *db, const float *dout, const float *inp, SkMat W, int N,
+                          int In, int Out);
 
 /* The weight and bias gradients alone, from a dout whose rows are dout_rs floats apart
  * (one part of a fused projection's output): dW += dout^T @ inp; db += sum_n dout. */
@@ -122,10 +144,9 @@ void sk_attention_backward(SkPool *pool, const SkAttnShape *s, float *dq, int dq
                            float *scratch);
 
 /* ---- embeddings -------------------------------------------------------------------
- * out[b, t] = wte[ids[b,t]] + wpe[pos0 + t]   (wpe may be NULL: no learned positions)
+ * out[b, t] = wte[ids[b,t]] + wpe[pos0 + t]   (wpe may be empty: no learned positions)
  * out is [B, T, C] with row stride C per token; B rows of T tokens each. */
-void sk_embedding_forward(float *out, const int32_t *ids, const float *wte, const float *wpe,
-                          int pos0, int B, int T, int C);
+void sk_embedding_forward(float *out, const int32_t *ids, SkMat wte, SkMat wpe, int pos0, int B, int T, int C);
 /* dwte[ids] += dout; dwpe[pos0 + t] += sum_b dout   (either may be NULL) */
 void sk_embedding_backward(float *dwte, float *dwpe, const float *dout, const int32_t *ids,
                            int pos0, int B, int T, int C);

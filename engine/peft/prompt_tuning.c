@@ -34,7 +34,7 @@ static int ptu_init(SkMethod *me, SkError *err) {
         } else {
             int id = init == SK_INIT_TEXT ? me->prompt_ids.ids[i % me->prompt_ids.n]
                                           : (int)sk_rng_below(&me->rng, (uint64_t)(c->vocab_size < 5000 ? c->vocab_size : 5000));
-            memcpy(row, wte->w + (size_t)id * d, (size_t)d * sizeof(float));
+            sk_param_read(wte, (size_t)id * d, (size_t)d, row);
         }
     }
     if (sk_method_alloc_embed(me, m, err) != 0) return -1;

@@ -81,8 +81,7 @@ static int init_live(SkMethod *me, SkPrefix *s, SkError *err) {
     s->P = sk_method_add(me, "P", 2, s->m, s->d, false);
     if (!s->P) return sk_err(err, "out of memory");
     for (int i = 0; i < s->m; i++)
-        memcpy(s->P->w + (size_t)i * s->d, wte->w + (size_t)me->prompt_ids.ids[i] * s->d,
-               (size_t)s->d * sizeof(float));
+        sk_param_read(wte, (size_t)me->prompt_ids.ids[i] * s->d, (size_t)s->d, s->P->w + (size_t)i * s->d);
     SkActsShape shape = {.B = 1, .T = 0, .n_embed = s->m};
     if (sk_acts_new(me->model, &shape, &s->acts, err) != 0) return -1;
     s->zero_hidden = calloc((size_t)s->m * s->d, sizeof(float));

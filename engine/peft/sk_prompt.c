@@ -22,8 +22,7 @@ static int read_source(SkMethod *me, SkPrompt *s, SkError *err) {
         SkParam *wte = sk_model_token_embeddings(me->model);
         if (!wte) return sk_err(err, "sk_prompt: the model has no token embedding table");
         for (int i = 0; i < s->m; i++)
-            memcpy(s->src + (size_t)i * s->d, wte->w + (size_t)me->prompt_ids.ids[i] * s->d,
-                   (size_t)s->d * sizeof(float));
+            sk_param_read(wte, (size_t)me->prompt_ids.ids[i] * s->d, (size_t)s->d, s->src + (size_t)i * s->d);
         return 0;
     }
     if (k > c->n_layer)

@@ -289,7 +289,7 @@ typedef struct {
 
 static double emb_loss(void *v) {
     EmbCtx *c = v;
-    sk_embedding_forward(c->out, c->ids, c->wte, c->wpe, 2, 2, 3, 5);
+    sk_embedding_forward(c->out, c->ids, sk_mat_f32(c->wte), sk_mat_f32(c->wpe), 2, 2, 3, 5);
     return dot(c->out, c->w, 30);
 }
 

@@ -42,7 +42,14 @@ static void check_model(const char *name, bool grads) {
         for (int t = 0; t < T; t++)
             targets[b * T + t] = (t + 1 < T && mask_t.data[b * T + t + 1] != 0) ? ids[b * T + t + 1] : -1;
 
+    const char *stored = sk_model_config(m)->dtype;
+    bool half = !strcmp(stored, "BF16") || !strcmp(stored, "F16");
+    CHECK(sk_model_dtype_held(m) == (half ? (stored[0] == 'B' ? SK_DT_BF16 : SK_DT_F16) : SK_DT_F32),
+          "%s: stored %s, held %s", name, stored, sk_dtype_name(sk_model_dtype_held(m)));
     if (grads) REQUIRE(sk_model_set_trainable(m, NULL, true, &err) == 0, "%s", err.msg);
+    if (grads) CHECK(sk_model_dtype_held(m) == SK_DT_F32, "%s: trained weights are held in F32", name);
+    printf("%s: stored %s, held %s%s\n", name, stored, sk_dtype_name(sk_model_dtype_held(m)),
+           grads ? " (weights trained)" : "");
     SkActs *acts;
     SkActsShape shape = {.B = B, .T = T};
     REQUIRE(sk_acts_new(m, &shape, &acts, &err) == 0, "%s", err.msg);
@@ -113,9 +120,11 @@ static void check_model(const char *name, bool grads) {
 int main(int argc, char **argv) {
     fixtures = argc > 1 ? argv[1] : "tests/fixtures";
     check_model("gpt2-tiny-f32", true);
+    check_model("gpt2-tiny-bf16", false); /* held in BF16: the products convert blocks of rows */
     check_model("gpt2-tiny-bf16", true);
     check_model("gpt2-tiny-sharded", false);
     check_model("llama-tiny-gqa", true); /* GQA, head_dim != d/H, untied, llama3 rope scaling */
+    check_model("qwen2-tiny", false);    /* held in BF16 */
     check_model("qwen2-tiny", true);     /* q/k/v biases, tied + redundant lm_head, BF16, dynamic rope */
     return tu_finish("test_reference");
 }

@@ -1,0 +1,86 @@
+/* weights.c - where a model's parameters live: one fp32 block, and one 16-bit block for
+ * the weight matrices when the model holds them as its checkpoint stored them (F16 or
+ * BF16: half the memory; the products convert a block of rows at a time). Vectors (norms,
+ * biases) are always fp32. Parameters keep their declared order inside each block, so
+ * matrices declared side by side (Llama's q, k, v) stay one contiguous matrix. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "models/model_internal.h"
+
+static bool held_16(const SkParam *p, SkDtype hold) { return hold != SK_DT_F32 && p->ndim == 2; }
+
+int sk_weights_alloc(SkModel *m, SkDtype hold, SkError *err) {
+    size_t n32 = 0, n16 = 0;
+    for (int i = 0; i < m->n_params; i++) *(held_16(&m->params[i], hold) ? &n16 : &n32) += m->params[i].numel;
+    float *w32 = malloc((n32 ? n32 : 1) * sizeof(float));
+    uint16_t *w16 = n16 ? malloc(n16 * sizeof(uint16_t)) : NULL;
+    if (!w32 || (n16 && !w16)) {
+        free(w32), free(w16);
+        return sk_err(err, "out of memory for %zu parameters (%zu MiB)", n32 + n16, (n32 * 4 + n16 * 2) >> 20);
+    }
+    size_t o32 = 0, o16 = 0;
+    for (int i = 0; i < m->n_params; i++) {
+        SkParam *p = &m->params[i];
+        p->w = NULL, p->w16 = NULL, p->bf16 = hold == SK_DT_BF16;
+        if (held_16(p, hold)) p->w16 = w16 + o16, o16 += p->numel;
+        else p->w = w32 + o32, o32 += p->numel;
+    }
+    free(m->weights), free(m->weights16);
+    m->weights = w32, m->weights16 = w16, m->hold = hold;
+    m->cfg.n_params = (int64_t)(n32 + n16);
+    return 0;
+}
+
+void sk_param_read(const SkParam *p, size_t off, size_t n, float *dst) { sk_mat_read(sk_param_mat(p), off, n, dst); }
+
+int sk_model_set_dtype(SkModel *m, SkDtype hold, SkError *err) {
+    if (hold != SK_DT_F32 && hold != SK_DT_F16 && hold != SK_DT_BF16)
+        return sk_err(err, "weights can be held as F32, F16 or BF16, not %s", sk_dtype_name(hold));
+    if (hold == m->hold) return 0;
+    for (int i = 0; i < m->n_params && hold != SK_DT_F32; i++)
+        if (m->params[i].g)
+            return sk_err(err, "%s is being trained; trained weights are held in F32", m->params[i].name);
+    SkParam *old = malloc((size_t)m->n_params * sizeof *old);
+    if (!old) return sk_err(err, "out of memory");
+    memcpy(old, m->params, (size_t)m->n_params * sizeof *old);
+    float *old32 = m->weights;
+    uint16_t *old16 = m->weights16;
+    m->weights = NULL, m->weights16 = NULL;
+    if (sk_weights_alloc(m, hold, err) != 0) { /* keep the old blocks */
+        memcpy(m->params, old, (size_t)m->n_params * sizeof *old);
+        m->weights = old32, m->weights16 = old16;
+        free(old);
+        return -1;
+    }
+    for (int i = 0; i < m->n_params; i++) {
+        SkParam *p = &m->params[i];
+        if (p->w) sk_param_read(&old[i], 0, p->numel, p->w);
+        else if (old[i].w16 && old[i].bf16 == p->bf16) memcpy(p->w16, old[i].w16, p->numel * sizeof(uint16_t));
+        else
+            for (size_t k = 0; k < p->numel; k++) { /* from fp32, or between the two 16-bit types */
+                float v;
+                sk_param_read(&old[i], k, 1, &v);
+                p->w16[k] = p->bf16 ? sk_f32_to_bf16(v) : sk_f32_to_f16(v);
+            }
+    }
+    free(old32), free(old16), free(old);
+    return 0;
+}
+
+SkDtype sk_model_dtype_held(const SkModel *m) { return m->hold; }
+
+size_t sk_model_weight_bytes(const SkModel *m) {
+    size_t n = 0;
+    for (int i = 0; i < m->n_params; i++) n += m->params[i].numel * (m->params[i].w ? sizeof(float) : sizeof(uint16_t));
+    return n;
+}
+
+void sk_weights_copy(SkModel *dst, const SkModel *src) {
+    for (int i = 0; i < dst->n_params; i++) {
+        SkParam *p = &dst->params[i];
+        const SkParam *s = &src->params[i];
+        if (p->w) memcpy(p->w, s->w, p->numel * sizeof(float));
+        else memcpy(p->w16, s->w16, p->numel * sizeof(uint16_t));
+    }
+}

@@ -1,0 +1,83 @@
+/* half.c - weight matrices held in 16 bits (F16 or BF16, as checkpoints store them):
+ * conversion to fp32 and the per-thread buffer a product converts a block of rows into.
+ * Each thread has its own buffer, so runs sharing one model never share one. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops/ops.h"
+
+/* F16 -> F32 without branches (exponent rebias by multiplying by 2^112, which is exact for
+ * normal and subnormal halves alike; infinities and NaNs keep their payload). */
+static inline float f16_to_f32(uint16_t h) {
+    uint32_t em = h & 0x7fffu, bits = em << 13;
+    float f;
+    memcpy(&f, &bits, 4);
+    f *= 0x1p112f;
+    memcpy(&bits, &f, 4);
+    if (em >= 0x7c00u) bits = (em << 13) | 0x7f800000u;
+    bits |= (uint32_t)(h & 0x8000u) << 16;
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+void sk_half_to_f32(const uint16_t *src, float *dst, size_t n, bool bf16) {
+    if (bf16) {
+        uint32_t *d = (uint32_t *)(void *)dst; /* BF16 is the top half of an fp32 */
+        for (size_t i = 0; i < n; i++) d[i] = (uint32_t)src[i] << 16;
+    } else {
+        for (size_t i = 0; i < n; i++) dst[i] = f16_to_f32(src[i]);
+    }
+}
+
+SkMat sk_mat_offset(SkMat m, size_t off) {
+    if (m.f) m.f += off;
+    else if (m.h) m.h += off;
+    return m;
+}
+
+void sk_mat_read(SkMat m, size_t off, size_t n, float *dst) {
+    if (m.f) memcpy(dst, m.f + off, n * sizeof(float));
+    else sk_half_to_f32(m.h + off, dst, n, m.bf16);
+}
+
+typedef struct Scratch {
+    float *p;
+    size_t cap;
+} Scratch;
+
+static pthread_key_t scratch_key;
+static pthread_once_t scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_free(void *v) {
+    Scratch *s = v;
+    free(s->p);
+    free(s);
+}
+
+static void scratch_init(void) {
+    if (pthread_key_create(&scratch_key, scratch_free) != 0) abort();
+}
+
+static void out_of_memory(size_t n) {
+    fprintf(stderr, "sktune: out of memory for a %zu KB weight conversion buffer\n", n * sizeof(float) >> 10);
+    abort(); /* a product has no way to fail; a few MB missing means nothing else can go on either */
+}
+
+/* This thread's conversion buffer of at least n floats. A product asks for one block of
+ * rows (about SK_MAT_BLOCK_FLOATS), so the buffer stays a few MB per thread. */
+float *sk_mat_scratch(size_t n) {
+    pthread_once(&scratch_once, scratch_init);
+    Scratch *s = pthread_getspecific(scratch_key);
+    if (!s) {
+        if (!(s = calloc(1, sizeof *s))) out_of_memory(n);
+        pthread_setspecific(scratch_key, s);
+    }
+    if (s->cap < n) {
+        float *p = realloc(s->p, n * sizeof(float));
+        if (!p) out_of_memory(n);
+        s->p = p, s->cap = n;
+    }
+    return s->p;
+}
