@@ -98,9 +98,14 @@ typedef struct SkBatch {
     const float *mask;    /* [B, T] 1 = real token, 0 = padding; NULL = all real */
 } SkBatch;
 
-/* Which linear maps of a block a low-rank delta can sit on. GPT-2: c_attn (fused
- * q,k,v), attn.c_proj, mlp.c_fc, mlp.c_proj. */
-typedef enum { SK_PROJ_QKV, SK_PROJ_ATTN_OUT, SK_PROJ_FC, SK_PROJ_MLP_OUT, SK_PROJ_COUNT } SkProj;
+/* Which linear maps of a block a low-rank delta can sit on. GPT-2 has the first four:
+ * c_attn (q, k, v fused), attn.c_proj, mlp.c_fc, mlp.c_proj. Llama has all eight: the
+ * fused q|k|v, o_proj, gate_proj and down_proj in those slots, then q_proj, k_proj,
+ * v_proj and up_proj each on its own (PEFT's targets). */
+typedef enum {
+    SK_PROJ_QKV, SK_PROJ_ATTN_OUT, SK_PROJ_FC, SK_PROJ_MLP_OUT,
+    SK_PROJ_Q, SK_PROJ_K, SK_PROJ_V, SK_PROJ_UP, SK_PROJ_COUNT
+} SkProj;
 
 typedef struct SkHooks {
     /* Rows prepended to the input embeddings, shared by every batch row. They take

@@ -49,7 +49,7 @@ typedef struct SkMethodConfig {
     bool projection;
     int hidden;             /* prefix projection / p_tuning encoder hidden size */
     /* lora */
-    int lora_targets;       /* bit mask of SkProj */
+    int lora_targets;       /* bit mask of SkProj; 0: the architecture's default (PEFT's) */
     int lora_rank;
     float lora_alpha;
     float lora_dropout;
@@ -63,6 +63,11 @@ void sk_method_config_default(SkMethodConfig *c, SkMethodKind kind);
  * (scripts/sweep.lua) chose on the three bundled tasks with the bundled model
  * (results/tiny-gpt2/TASK/chosen_lrs.txt); p_tuning and full were not swept. */
 float sk_method_default_lr(SkMethodKind kind);
+/* LoRA targets: a slot's name in configs; PEFT's default set for a model (GPT-2: c_attn;
+ * Llama: q_proj and v_proj); every projection of the model, or its attention ones. */
+const char *sk_lora_target_name(SkProj p);
+int sk_lora_default_targets(const SkModel *m);
+int sk_lora_all_targets(const SkModel *m, bool attention_only);
 cJSON *sk_method_config_to_json(const SkMethodConfig *c);
 /* Strict: unknown fields and wrong types are errors naming the field. */
 int sk_method_config_from_json(const cJSON *j, SkMethodConfig *c, SkError *err);

@@ -41,10 +41,9 @@ static const char *const ADAPTERS[] = {"lowrank", "linear", "mlp", "none"};
 static const char *const MODES[] = {"cached", "live"};
 static const char *const INITS[] = {"random", "vocab", "text (the prompt)"};
 static const char *const ONOFF[] = {"on", "off"};
-static const char *const TARGETS[] = {"attention qkv", "qkv + attention out", "qkv + mlp", "all four"};
-static const int TARGET_MASKS[] = {1 << SK_PROJ_QKV, (1 << SK_PROJ_QKV) | (1 << SK_PROJ_ATTN_OUT),
-                                   (1 << SK_PROJ_QKV) | (1 << SK_PROJ_FC) | (1 << SK_PROJ_MLP_OUT),
-                                   (1 << SK_PROJ_COUNT) - 1};
+/* PEFT's default for the model (GPT-2: c_attn; Llama: q_proj, v_proj), its attention
+ * projections, or all of them */
+static const char *const TARGETS[] = {"default (PEFT's)", "attention", "all projections"};
 
 static void field(Form *f, int i, const char *label, FieldType t, unsigned methods, const char *hint) {
     f->f[i].label = label, f->f[i].type = t, f->f[i].methods = methods, f->f[i].hint = hint;
@@ -95,7 +94,7 @@ Form *DialogForm_new(Workbench *wb) {
     field(f, F_LORA_R, "LoRA r", FLD_INT, M(SK_M_LORA), "rank of each delta");
     field(f, F_LORA_ALPHA, "LoRA alpha", FLD_NUM, M(SK_M_LORA), "scale alpha / r");
     field(f, F_LORA_TARGETS, "LoRA targets", FLD_CHOICE, M(SK_M_LORA), "which linear maps get a delta");
-    choices(f, F_LORA_TARGETS, TARGETS, 4, 0);
+    choices(f, F_LORA_TARGETS, TARGETS, 3, 0);
     SkTrainConfig tc;
     sk_train_config_default(&tc);
     set_num(f, F_LR, sk_method_default_lr(SK_M_SK_PREFIX));
@@ -212,7 +211,8 @@ static void submit(Workbench *wb) {
     mc->projection = f->f[F_PROJ].choice == 0;
     mc->lora_rank = lora_r;
     mc->lora_alpha = (float)alpha;
-    mc->lora_targets = TARGET_MASKS[f->f[F_LORA_TARGETS].choice];
+    int targets = f->f[F_LORA_TARGETS].choice;
+    mc->lora_targets = targets == 0 ? 0 : sk_lora_all_targets(wb->session.model, targets == 1);
     SkError err;
     int head = f->f[F_HEAD].choice; /* HEADS: last, mean, verbalizer */
     if (Session_head_config(&wb->session, head == 2, head == 0 ? "last" : "mean", &spec.head, &err) != 0) {

@@ -32,7 +32,7 @@ typedef struct {
     float *ln2, *ln2_mean, *ln2_rstd;
     float *fch, *fcg;          /* [L][N, F] */
     float *lnf_mean, *lnf_rstd;/* [N] */
-    float *lora_u;             /* [L][4][N, r] */
+    float *lora_u;             /* [L][SK_PROJ_COUNT][N, r] (GPT-2 uses the first four) */
     float *mask;               /* [B, S] */
     /* backward scratch */
     float *dres, *dln, *datty; /* [N, d] */

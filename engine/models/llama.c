@@ -38,7 +38,7 @@ typedef struct {
     float *xn2, *rstd2;
     float *gate, *up, *hm;     /* [L][N, F] */
     float *rstdf;              /* [N] */
-    float *lora_u;             /* [L][4][N, r] */
+    float *lora_u;             /* [L][SK_PROJ_COUNT][N, r] */
     float *mask;               /* [B, S] */
     /* backward scratch */
     float *dres, *dln, *datty; /* [N, d] / [N, Q] */
@@ -48,7 +48,7 @@ typedef struct {
     float *datt;               /* [B, H, S, Skv] */
     float *lora_du;            /* [N, r] */
     float *attn_scratch;       /* [B * Hkv, dh, Skv] */
-    float *lora_x;             /* [L][N, 2d + Q + F]: dropped inputs of the four projections */
+    float *lora_x;             /* [L][N, 6d + Q + F]: dropped inputs of the eight projections */
 } LlamaActs;
 
 #define QDIM(c) ((c)->n_head * (c)->head_dim)
@@ -152,7 +152,7 @@ static size_t layout(const SkModel *m, const SkActsShape *s, SkArena *arena, Lla
         {&g->dln, N * d}, {&g->datty, N * Q}, {&g->dhm, N * F}, {&g->dgate, N * F}, {&g->dup, N * F},
         {&g->dqkv, N * R}, {&g->dk, B * Skv * K}, {&g->dv, B * Skv * K}, {&g->datt, B * H * S * Skv},
         {&g->lora_du, N * r}, {&g->attn_scratch, B * (size_t)c->n_kv_head * (size_t)c->head_dim * Skv},
-        {&g->lora_x, s->lora_dropout ? L * N * (2 * d + Q + F) : 0},
+        {&g->lora_x, s->lora_dropout ? L * N * (6 * d + Q + F) : 0},
     };
     return sk_acts_items(items, sizeof items / sizeof items[0], arena);
 }
@@ -171,17 +171,28 @@ static int acts_bind(SkModel *m, SkActs *a) {
 }
 
 /* The delta on projection p of layer l (QKV: the fused q|k|v output; ATTN_OUT: o_proj;
- * FC: gate_proj; MLP_OUT: down_proj), with its dropout buffer placed. */
+ * FC: gate_proj; MLP_OUT: down_proj; then q_proj, k_proj, v_proj, up_proj), with its
+ * dropout buffer placed: each delta drops its own copy of its input. */
 static SkLowRank *lora_at(const SkModel *m, const SkActs *a, const SkHooks *h, int l, SkProj p) {
     SkLowRank *lr = h->lora ? h->lora[l * SK_PROJ_COUNT + p] : NULL;
     if (lr && lr->dropout > 0) {
         const LlamaActs *A = a->impl;
         const SkModelConfig *c = &m->cfg;
-        size_t N = (size_t)a->B * a->S, d = (size_t)c->d_model, Q = (size_t)QDIM(c);
-        size_t off[SK_PROJ_COUNT] = {0, N * d, N * (d + Q), N * (2 * d + Q)};
-        lr->xd = A->lora_x + (size_t)l * N * (2 * d + Q + (size_t)c->d_ff) + off[p];
+        size_t N = (size_t)a->B * a->S, d = (size_t)c->d_model, Q = (size_t)QDIM(c), F = (size_t)c->d_ff;
+        size_t in_before = 2 * d + Q + F; /* inputs of the first four: d, Q, d, F */
+        size_t off[SK_PROJ_COUNT] = {0, N * d, N * (d + Q), N * (2 * d + Q), N * in_before, N * (in_before + d),
+                                     N * (in_before + 2 * d), N * (in_before + 3 * d)};
+        lr->xd = A->lora_x + (size_t)l * N * (6 * d + Q + F) + off[p];
     }
     return lr;
+}
+
+/* The columns of the fused q|k|v output that q_proj, k_proj and v_proj write. */
+static const SkProj QKV_PARTS[3] = {SK_PROJ_Q, SK_PROJ_K, SK_PROJ_V};
+static void qkv_part(const SkModelConfig *c, int i, int *col, int *width) {
+    int Q = QDIM(c), K = KDIM(c);
+    *col = i == 0 ? 0 : i == 1 ? Q : Q + K;
+    *width = i == 0 ? Q : K;
 }
 
 /* Rotary inverse frequencies for a pass over n positions. Only dynamic scaling depends
@@ -251,6 +262,13 @@ static int forward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h, Sk
             lr->u = la.u + (size_t)SK_PROJ_QKV * N * r;
             sk_lowrank_forward(lr, la.qkv, la.xn1, N, d, R);
         }
+        for (int i = 0; i < 3; i++) /* q_proj, k_proj, v_proj deltas: their columns of qkv */
+            if ((lr = lora_at(m, a, h, l, QKV_PARTS[i]))) {
+                int col, width;
+                qkv_part(c, i, &col, &width);
+                lr->u = la.u + (size_t)QKV_PARTS[i] * N * r;
+                sk_lowrank_forward(lr, la.qkv + col, la.xn1, N, d, width);
+            }
         /* rotate q and k at positions pos_offset + s */
         sk_rope_forward(la.qkv, R, h->pos_offset, B, S, c->n_head, dh, c->rope.dim, freq);
         sk_rope_forward(la.qkv + Q, R, h->pos_offset, B, S, c->n_kv_head, dh, c->rope.dim, freq);
@@ -282,6 +300,10 @@ static int forward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h, Sk
             sk_lowrank_forward(lr, la.gate, la.xn2, N, d, F);
         }
         sk_linear_forward_m(la.up, la.xn2, sk_param_mat(W->up_w), bias(W->up_b), N, d, F, false);
+        if ((lr = lora_at(m, a, h, l, SK_PROJ_UP))) {
+            lr->u = la.u + (size_t)SK_PROJ_UP * N * r;
+            sk_lowrank_forward(lr, la.up, la.xn2, N, d, F);
+        }
         sk_swiglu_forward(la.hm, la.gate, la.up, (size_t)N * F);
         memcpy(xn, la.x1, Nd * sizeof(float));
         sk_linear_forward_m(xn, la.hm, sk_param_mat(W->down_w), bias(W->down_b), N, F, d, true);
@@ -332,6 +354,10 @@ static int backward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h, c
             lr->u = la.u + (size_t)SK_PROJ_FC * N * r, lr->du = A->lora_du;
             sk_lowrank_backward(lr, A->dln, A->dgate, la.xn2, N, d, F);
         }
+        if ((lr = lora_at(m, a, h, l, SK_PROJ_UP))) {
+            lr->u = la.u + (size_t)SK_PROJ_UP * N * r, lr->du = A->lora_du;
+            sk_lowrank_backward(lr, A->dln, A->dup, la.xn2, N, d, F);
+        }
         sk_rmsnorm_backward(pool, A->dres, W->ln2->g, A->dln, la.x1, W->ln2->w, la.rstd2, N, d);
         /* attention out */
         memset(A->datty, 0, (size_t)N * Q * sizeof(float));
@@ -372,6 +398,13 @@ static int backward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h, c
             lr->u = la.u + (size_t)SK_PROJ_QKV * N * r, lr->du = A->lora_du;
             sk_lowrank_backward(lr, A->dln, A->dqkv, la.xn1, N, d, R);
         }
+        for (int i = 0; i < 3; i++)
+            if ((lr = lora_at(m, a, h, l, QKV_PARTS[i]))) {
+                int col, width;
+                qkv_part(c, i, &col, &width);
+                lr->u = la.u + (size_t)QKV_PARTS[i] * N * r, lr->du = A->lora_du;
+                sk_lowrank_backward(lr, A->dln, A->dqkv + col, la.xn1, N, d, width);
+            }
         sk_rmsnorm_backward(pool, A->dres, W->ln1->g, A->dln, la.x, W->ln1->w, la.rstd1, N, d);
     }
     memcpy(a->d_input, A->dres, Nd * sizeof(float));

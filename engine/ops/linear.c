@@ -116,18 +116,18 @@ void sk_lowrank_forward(SkLowRank *lr, float *out, const float *inp, int N, int 
                 lr->u, r);
     /* out[N,Out] += scale * u[N,r] @ B[Out,r]^T */
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, Out, r, lr->scale, lr->u, r, lr->B, r,
-                1.0f, out, Out);
+                1.0f, out, lr->out_rs ? lr->out_rs : Out);
 }
 
 void sk_lowrank_backward(SkLowRank *lr, float *dinp, const float *dout, const float *inp, int N,
                          int In, int Out) {
-    int r = lr->r;
+    int r = lr->r, ld = lr->out_rs ? lr->out_rs : Out;
     if (lr->dB) /* dB[Out,r] += scale * dout^T[Out,N] @ u[N,r] */
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Out, r, N, lr->scale, dout, Out, lr->u, r,
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Out, r, N, lr->scale, dout, ld, lr->u, r,
                     1.0f, lr->dB, r);
     if (!lr->dA && !dinp) return;
     /* du[N,r] = scale * dout[N,Out] @ B[Out,r] */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, r, Out, lr->scale, dout, Out, lr->B, r,
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, r, Out, lr->scale, dout, ld, lr->B, r,
                 0.0f, lr->du, r);
     const float *x = lr->dropout > 0 ? lr->xd : inp;
     if (lr->dA) /* dA[r,In] += du^T[r,N] @ x[N,In] */

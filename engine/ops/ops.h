@@ -62,6 +62,8 @@ typedef struct SkLowRank {
     float dropout;
     uint64_t seed;
     float *xd;      /* [N, In] dropped input (needed when dropout > 0) */
+    int out_rs;     /* floats between rows of out / dout (0: Out): a delta on one part of a
+                       fused projection's output (Llama's q_proj inside q|k|v) */
 } SkLowRank;
 /* out[N,Out] += scale * u @ B^T, u[N,r] = inp @ A^T */
 void sk_lowrank_forward(SkLowRank *lr, float *out, const float *inp, int N, int In, int Out);

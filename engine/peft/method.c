@@ -11,7 +11,13 @@ static const char *NAMES[SK_M_COUNT] = {"sk_prefix", "sk_prompt", "prefix_tuning
                                         "prompt_tuning", "p_tuning", "lora", "head_only", "full"};
 static const char *ADAPTERS[] = {"lowrank", "linear", "mlp", "none"};
 static const char *INITS[] = {"random", "vocab", "text"};
-static const char *PROJ_NAMES[SK_PROJ_COUNT] = {"c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj"};
+/* LoRA targets as configs name them: GPT-2's module names for the four shared slots
+ * (Llama's o_proj, gate_proj, down_proj are accepted for them), then Llama's own. */
+static const char *const PROJ_NAMES[SK_PROJ_COUNT] = {"c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj",
+                                                "q_proj", "k_proj", "v_proj", "up_proj"};
+static const char *const PROJ_ALIASES[4] = {"qkv", "o_proj", "gate_proj", "down_proj"};
+
+const char *sk_lora_target_name(SkProj p) { return p < SK_PROJ_COUNT ? PROJ_NAMES[p] : "?"; }
 
 const char *sk_method_name(SkMethodKind k) { return k < SK_M_COUNT ? NAMES[k] : "?"; }
 
@@ -41,7 +47,7 @@ void sk_method_config_default(SkMethodConfig *c, SkMethodKind kind) {
     c->init = SK_INIT_RANDOM;
     c->projection = kind == SK_M_PREFIX_TUNING;
     c->hidden = 0; /* method default */
-    c->lora_targets = 1 << SK_PROJ_QKV;
+    c->lora_targets = 0; /* the architecture's default (PEFT's) */
     c->lora_rank = 8;
     c->lora_alpha = 8.0f;
     c->lora_dropout = 0.0f;
@@ -63,6 +69,7 @@ cJSON *sk_method_config_to_json(const SkMethodConfig *c) {
     cJSON *t = cJSON_CreateArray();
     for (int p = 0; p < SK_PROJ_COUNT; p++)
         if (c->lora_targets & (1 << p)) cJSON_AddItemToArray(t, cJSON_CreateString(PROJ_NAMES[p]));
+    if (!c->lora_targets) cJSON_AddItemToArray(t, cJSON_CreateString("default"));
     cJSON_AddItemToObject(j, "targets", t);
     cJSON_AddNumberToObject(j, "lora_rank", c->lora_rank);
     cJSON_AddNumberToObject(j, "alpha", c->lora_alpha);
@@ -127,9 +134,12 @@ int sk_method_config_from_json(const cJSON *j, SkMethodConfig *c, SkError *err) 
             NEED(cJSON_IsArray(e) && cJSON_GetArraySize(e) > 0, "a non-empty list of projection names");
             c->lora_targets = 0;
             for (const cJSON *t = e->child; t; t = t->next) {
-                NEED(cJSON_IsString(t) && pick(t->valuestring, PROJ_NAMES, SK_PROJ_COUNT, &v) == 0,
-                     "names among c_attn, attn.c_proj, mlp.c_fc, mlp.c_proj");
-                c->lora_targets |= 1 << v;
+                bool dflt = cJSON_IsString(t) && !strcmp(t->valuestring, "default");
+                NEED(cJSON_IsString(t) && (dflt || pick(t->valuestring, PROJ_NAMES, SK_PROJ_COUNT, &v) == 0 ||
+                                           pick(t->valuestring, PROJ_ALIASES, 4, &v) == 0),
+                     "\"default\" or names among c_attn, attn.c_proj, mlp.c_fc, mlp.c_proj (GPT-2), q_proj, k_proj, "
+                     "v_proj, o_proj, gate_proj, up_proj, down_proj (Llama)");
+                if (!dflt) c->lora_targets |= 1 << v;
             }
         } else if (!strcmp(k, "lora_rank") || !strcmp(k, "r")) {
             NEED(cJSON_IsNumber(e) && e->valuedouble >= 1 && e->valuedouble <= 4096, "an integer >= 1");

@@ -174,6 +174,9 @@ end, "callback boom", "on_step error propagates")
 -- options are checked where they are written
 errors_with(function() sk.method.sk_prefix{promt = "x"} end, 'unknown option "promt"', "method typo")
 errors_with(function() sk.method.sk_prefix{adapter = "huge"} end, "lowrank, linear, mlp or none", "bad adapter")
+errors_with(function() sk.method.lora{targets = {"c_atn"}} end, '"default" or names among c_attn', "bad LoRA target")
+errors_with(function() sk.train{model = m, method = sk.method.lora{targets = {"q_proj"}}, train = train, out = false} end,
+            "gpt2 has no q_proj of its own", "q_proj on GPT-2")
 errors_with(function() sk.train{model = m, method = sk.method.head_only{}, train = train, stepz = 3} end,
             'unknown option "stepz"', "train typo")
 errors_with(function() sk.train{model = m, method = sk.method.sk_prefix{}, train = train, out = false} end,

@@ -374,11 +374,12 @@ static void test_model_hooks(void) {
         pk[l] = randn((size_t)P * d, 1), pv[l] = randn((size_t)P * d, 1);
         dpk[l] = zeros((size_t)P * d), dpv[l] = zeros((size_t)P * d);
     }
-    SkLowRank lr[2][SK_PROJ_COUNT];
-    SkLowRank *lrp[2 * SK_PROJ_COUNT];
-    int dims[SK_PROJ_COUNT][2] = {{d, 3 * d}, {d, d}, {d, 24}, {24, d}}; /* in, out */
+    enum { GPT2_PROJ = 4 }; /* the slots GPT-2 has */
+    SkLowRank lr[2][GPT2_PROJ];
+    SkLowRank *lrp[2 * SK_PROJ_COUNT] = {0};
+    int dims[GPT2_PROJ][2] = {{d, 3 * d}, {d, d}, {d, 24}, {24, d}}; /* in, out */
     for (int l = 0; l < L; l++)
-        for (int p = 0; p < SK_PROJ_COUNT; p++) {
+        for (int p = 0; p < GPT2_PROJ; p++) {
             int in = dims[p][0], out = dims[p][1];
             lr[l][p] = (SkLowRank){.r = r, .scale = 0.8f, .A = randn((size_t)r * in, 0.3f),
                                    .B = randn((size_t)out * r, 0.3f), .dA = zeros((size_t)r * in),
@@ -411,7 +412,7 @@ static void test_model_hooks(void) {
     }
     static const char *proj[] = {"c_attn", "attn.c_proj", "mlp.c_fc", "mlp.c_proj"};
     for (int l = 0; l < L; l++)
-        for (int p = 0; p < SK_PROJ_COUNT; p++) {
+        for (int p = 0; p < GPT2_PROJ; p++) {
             char name[64];
             int in = dims[p][0], out = dims[p][1];
             snprintf(name, sizeof name, "model lora A layer %d %s", l, proj[p]);
@@ -435,7 +436,7 @@ static void test_model_hooks(void) {
     free(embed), free(d_embed), free(c.w), free(dh), free(c.logits), free(c.wl);
     for (int l = 0; l < L; l++) {
         free(pk[l]), free(pv[l]), free(dpk[l]), free(dpv[l]);
-        for (int p = 0; p < SK_PROJ_COUNT; p++)
+        for (int p = 0; p < GPT2_PROJ; p++)
             free((float *)lr[l][p].A), free((float *)lr[l][p].B), free(lr[l][p].dA), free(lr[l][p].dB);
     }
     sk_acts_free(c.a);

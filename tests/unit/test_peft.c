@@ -342,7 +342,10 @@ static void suite(const char *name, bool deep) {
     eps_now = 1e-3f; /* ReLU kinks: smaller steps cross fewer of them */
     gradcheck_case("p_tuning", "{\"method\": \"p_tuning\", \"n_virtual\": 3, \"hidden\": 16}", lin);
     eps_now = EPS;
-    gradcheck_case("lora (all targets)", "{\"method\": \"lora\", \"r\": 2, \"alpha\": 4, \"targets\": [\"c_attn\", \"attn.c_proj\", \"mlp.c_fc\", \"mlp.c_proj\"]}", lin);
+    gradcheck_case("lora (default targets)", "{\"method\": \"lora\", \"r\": 2, \"alpha\": 4}", lin);
+    gradcheck_case("lora (c_attn + 3 more)", "{\"method\": \"lora\", \"r\": 2, \"alpha\": 4, \"targets\": [\"c_attn\", \"attn.c_proj\", \"mlp.c_fc\", \"mlp.c_proj\"]}", lin);
+    if (!strcmp(sk_model_config(model)->arch, "llama")) /* PEFT's separate q/k/v/o/gate/up/down deltas */
+        gradcheck_case("lora (all 7 Llama projections)", "{\"method\": \"lora\", \"r\": 2, \"alpha\": 4, \"targets\": [\"q_proj\", \"k_proj\", \"v_proj\", \"o_proj\", \"gate_proj\", \"up_proj\", \"down_proj\"]}", lin);
     gradcheck_case("head_only", "{\"method\": \"head_only\"}", lin);
     gradcheck_case("full", "{\"method\": \"full\"}", lin);
     printf("heads:\n");
