@@ -32,6 +32,8 @@ typedef struct SkModelConfig {
     bool o_bias;          /* o_proj has a bias (Llama attention_bias) */
     bool mlp_bias;        /* gate/up/down projections have biases (Llama mlp_bias) */
     SkRopeConfig rope;    /* rotary embeddings (dim 0: none, GPT-2) */
+    int sliding_window;   /* a query sees the keys fewer than this many positions back (0: all) */
+    int window_from_layer; /* ... on layers from this one on (Mistral 0; Qwen2 max_window_layers) */
     char dtype[8];        /* dtype the weights were stored in: F32, F16, BF16 */
     int64_t n_params;     /* unique parameters (tied embeddings counted once) */
 } SkModelConfig;

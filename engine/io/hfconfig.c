@@ -144,7 +144,28 @@ static int read_rope(Cfg *c, SkModelConfig *cfg) {
 }
 
 /* Llama, Mistral, Qwen2 (and SmolLM, TinyLlama: model_type llama). */
-static int read_llama(Cfg *c, SkModelConfig *cfg, bool qwen2) {
+/* Sliding-window attention: Mistral's sliding_window (every layer; null: none); Qwen2's when
+ * use_sliding_window, on layers from max_window_layers on (transformers' layer_types, when
+ * given, must say the same). */
+static int read_window(Cfg *c, SkModelConfig *cfg, bool mistral, bool qwen2) {
+    static const char *window[] = {"sliding_window", NULL}, *max_window[] = {"max_window_layers", NULL};
+    bool use = mistral;
+    if (qwen2 && get_bool(c, "use_sliding_window", &use, false)) return -1;
+    if (!use) return 0;
+    if (get_int(c, window, &cfg->sliding_window, false, 0, 1)) return -1;
+    if (qwen2 && get_int(c, max_window, &cfg->window_from_layer, false, 28, 0)) return -1; /* Qwen2Config default */
+    const cJSON *types = cJSON_GetObjectItemCaseSensitive(c->root, "layer_types");
+    int i = 0;
+    for (const cJSON *t = cJSON_IsArray(types) ? types->child : NULL; t; t = t->next, i++) {
+        bool sliding = cJSON_IsString(t) && !strcmp(t->valuestring, "sliding_attention");
+        if (cfg->sliding_window && sliding != (i >= cfg->window_from_layer))
+            return sk_err(c->err, "%s: layer_types puts sliding attention on layers other than %d and after, which is "
+                                  "not supported", c->path, cfg->window_from_layer);
+    }
+    return 0;
+}
+
+static int read_llama(Cfg *c, SkModelConfig *cfg, bool mistral, bool qwen2) {
     static const char *hidden[] = {"hidden_size", NULL};
     static const char *layers[] = {"num_hidden_layers", NULL};
     static const char *heads[] = {"num_attention_heads", NULL};
@@ -176,7 +197,7 @@ static int read_llama(Cfg *c, SkModelConfig *cfg, bool qwen2) {
     cfg->qkv_bias = qwen2 || attention_bias; /* Qwen2: q/k/v biases, none on o_proj */
     cfg->o_bias = !qwen2 && attention_bias;
     cfg->activation = SK_ACT_RELU; /* unused: the MLP is SwiGLU */
-    return read_rope(c, cfg);
+    return read_window(c, cfg, mistral, qwen2) || read_rope(c, cfg) ? -1 : 0;
 }
 
 int sk_hfconfig_read(const char *dir, SkModelConfig *cfg, const SkArch **arch, SkError *err) {
@@ -209,7 +230,7 @@ int sk_hfconfig_read(const char *dir, SkModelConfig *cfg, const SkArch **arch, S
     } else if (!strcmp(type, "llama") || !strcmp(type, "mistral") || !strcmp(type, "qwen2")) {
         *arch = &sk_arch_llama;
         snprintf(cfg->arch, sizeof cfg->arch, "llama");
-        rc = read_llama(&c, cfg, !strcmp(type, "qwen2"));
+        rc = read_llama(&c, cfg, !strcmp(type, "mistral"), !strcmp(type, "qwen2"));
     } else {
         sk_err(err, "%s: model_type \"%s\" is not supported (supported: gpt2, llama, mistral, qwen2)", path, type);
     }

@@ -254,6 +254,7 @@ static int forward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h, Sk
         LlamaLayer *W = &g->layers[l];
         LayerActs la = layer_acts(m, A, l, B, S, Skv, r);
         float *xn = A->x + (size_t)(l + 1) * Nd;
+        as.window = l >= c->window_from_layer ? c->sliding_window : 0;
         SkLowRank *lr;
         /* xn1 = RMSNorm(x);  qkv[N, Q+2K] = xn1 @ [Wq;Wk;Wv]^T + [bq;bk;bv] (+ delta) */
         sk_rmsnorm_forward(pool, la.xn1, la.rstd1, la.x, W->ln1->w, N, d, c->norm_eps);
@@ -337,6 +338,7 @@ static int backward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h, c
         LlamaLayer *W = &g->layers[l];
         LayerActs la = layer_acts(m, A, l, B, S, Skv, r);
         SkLowRank *lr;
+        as.window = l >= c->window_from_layer ? c->sliding_window : 0;
         /* down: xn = x1 + hm @ Wd^T  ->  dhm = dres @ Wd; dres passes to x1 */
         memset(A->dhm, 0, (size_t)N * F * sizeof(float));
         sk_linear_backward_m(A->dhm, W->down_w->g, bias_grad(W->down_b), A->dres, la.hm, sk_param_mat(W->down_w), N, F, d);
@@ -473,10 +475,15 @@ static cJSON *config_json(const SkModel *m) {
     const SkModelConfig *c = &m->cfg;
     cJSON *j = cJSON_CreateObject();
     cJSON *arch = cJSON_CreateArray();
-    bool qwen = c->qkv_bias && !c->o_bias;
-    cJSON_AddItemToArray(arch, cJSON_CreateString(qwen ? "Qwen2ForCausalLM" : "LlamaForCausalLM"));
+    bool qwen = c->qkv_bias && !c->o_bias, mistral = !qwen && c->sliding_window;
+    cJSON_AddItemToArray(arch, cJSON_CreateString(qwen ? "Qwen2ForCausalLM" : mistral ? "MistralForCausalLM"
+                                                                                 : "LlamaForCausalLM"));
     cJSON_AddItemToObject(j, "architectures", arch);
-    cJSON_AddStringToObject(j, "model_type", qwen ? "qwen2" : "llama");
+    cJSON_AddStringToObject(j, "model_type", qwen ? "qwen2" : mistral ? "mistral" : "llama");
+    if (c->sliding_window) cJSON_AddNumberToObject(j, "sliding_window", c->sliding_window);
+    if (qwen) cJSON_AddBoolToObject(j, "use_sliding_window", c->sliding_window > 0);
+    if (qwen && c->sliding_window) cJSON_AddNumberToObject(j, "max_window_layers", c->window_from_layer);
+    if (c->rope.dim != c->head_dim) cJSON_AddNumberToObject(j, "partial_rotary_factor", (double)c->rope.dim / c->head_dim);
     cJSON_AddNumberToObject(j, "hidden_size", c->d_model);
     cJSON_AddNumberToObject(j, "intermediate_size", c->d_ff);
     cJSON_AddNumberToObject(j, "num_hidden_layers", c->n_layer);

@@ -18,6 +18,7 @@ typedef struct {
 
 /* Is key column j (0..S-1) visible to input query t? */
 static inline int visible(const SkAttnShape *s, const float *mask, int b, int t, int j) {
+    if (s->window && s->P + t - j >= s->window) return 0;
     if (j < s->P) return 1;
     int ti = j - s->P;
     if (ti > t) return 0;

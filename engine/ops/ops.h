@@ -131,9 +131,12 @@ void sk_activation_backward(SkPool *pool, SkActivation act, float *dinp, const f
  *   out  [B, T, H*dh]
  * A query row that sees no key at all (possible only with a padding mask on the
  * first token and no prefix) outputs zeros.
- *   scratch [B * Hkv, dh, S]  working space (keys or values transposed per head) */
+ *   scratch [B * Hkv, dh, S]  working space (keys or values transposed per head)
+ * window > 0: sliding-window attention (Mistral): column j is visible to query t only when
+ * it is fewer than window columns back, (P + t) - j < window, prefix columns included. */
 typedef struct SkAttnShape {
     int B, T, P, H, Hkv, dh;
+    int window;
 } SkAttnShape;
 void sk_attention_forward(SkPool *pool, const SkAttnShape *s, float *out, float *att,
                           const float *q, int q_rs, const float *k, const float *v,

@@ -4,7 +4,7 @@ what PyTorch computes on them, as .npy fixtures for tests/unit/test_reference.c.
 
     /usr/bin/python3 tests/reference/gen_llama.py      (needs python3-torch, python3-numpy)
 
-The model is Hugging Face's LlamaForCausalLM / Qwen2ForCausalLM written out in plain
+The model is Hugging Face's Llama/Qwen2/MistralForCausalLM written out in plain
 torch (transformers is not in Debian): RMSNorm in the input's precision, rotary
 embeddings in the rotate-half layout with cos/sin computed in float32 exactly as
 LlamaRotaryEmbedding does (inverse frequencies, scaling, position * inv_freq, cos, sin),
@@ -18,6 +18,9 @@ Fixtures (tests/fixtures/models/):
   qwen2-tiny      2 layers, hidden 48, 6 heads / 2 key-value heads, q/k/v biases, tied
                   embeddings with a redundant lm_head.weight stored, rope_theta 1e6 with
                   dynamic scaling that engages (max_position_embeddings 8 < 9 tokens), BF16
+  mistral-tiny    MistralForCausalLM: 2 layers, hidden 32, 4 heads sharing 1 key-value head
+                  (multi-query), sliding_window 4 (< 9 tokens: the window masks; every
+                  padded query still sees a real token), F16
 """
 import json
 import math
@@ -29,9 +32,10 @@ from gen_gpt2 import OUT, reference, small_tokenizer, tokenizer_json, write_safe
 
 
 def config_json(c):
+    kind = "qwen2" if c["qwen"] else "mistral" if c.get("window") else "llama"
     j = {
-        "architectures": ["Qwen2ForCausalLM" if c["qwen"] else "LlamaForCausalLM"],
-        "model_type": "qwen2" if c["qwen"] else "llama",
+        "architectures": [{"qwen2": "Qwen2", "mistral": "Mistral", "llama": "Llama"}[kind] + "ForCausalLM"],
+        "model_type": kind,
         "hidden_size": c["d"], "intermediate_size": c["ff"], "num_hidden_layers": c["layers"],
         "num_attention_heads": c["heads"], "num_key_value_heads": c["kv_heads"],
         "max_position_embeddings": c["n_pos"], "vocab_size": c["vocab"], "rms_norm_eps": 1e-6,
@@ -39,9 +43,11 @@ def config_json(c):
         "torch_dtype": c["torch_dtype"], "bos_token_id": c["vocab"] - 1, "eos_token_id": c["vocab"] - 1,
         "initializer_range": 0.02, "use_cache": True, "transformers_version": "4.45.2",
     }
-    if not c["qwen"]:
+    if kind == "llama":
         j["attention_bias"] = False
         j["mlp_bias"] = False
+    if kind == "mistral":
+        j["sliding_window"] = c["window"]
     if "head_dim" in c:
         j["head_dim"] = c["head_dim"]
     if c.get("rope_scaling"):
@@ -136,6 +142,9 @@ def forward(w, c, ids, mask):
     cos, sin = rope_cos_sin(c, T)
     neg = torch.finfo(torch.float64).min
     causal = torch.tril(torch.ones(T, T, dtype=torch.bool))
+    if c.get("window"):  # Mistral: key j visible to query i only when i - j < sliding_window
+        i, j = torch.arange(T)[:, None], torch.arange(T)[None, :]
+        causal &= (i - j) < c["window"]
     pad = (1.0 - mask[:, None, None, :].to(torch.float64)) * neg
     for l in range(c["layers"]):
         p = f"layers.{l}."
@@ -198,8 +207,12 @@ def main():
             "n_pos": 8, "vocab": V, "theta": 1000000.0, "tied": True, "redundant_head": True,
             "store": torch.bfloat16, "torch_dtype": "bfloat16",
             "rope_scaling": {"type": "dynamic", "factor": 2.0}}
+    mistral = {"name": "mistral-tiny", "qwen": False, "layers": 2, "d": 32, "heads": 4, "kv_heads": 1,
+               "ff": 64, "n_pos": 64, "vocab": V, "theta": 10000.0, "tied": False, "window": 4,
+               "store": torch.float16, "torch_dtype": "float16"}
     build(llama, gen, vocab, merges, eot)
     build(qwen, gen, vocab, merges, eot)
+    build(mistral, gen, vocab, merges, eot)  # sliding window 4 < 9 tokens, multi-query, F16
 
 
 if __name__ == "__main__":

@@ -249,8 +249,8 @@ static double att_loss(void *v) {
     return dot(c->out, c->w, (size_t)c->s.B * c->s.T * c->s.H * c->s.dh);
 }
 
-static void test_attention(SkPool *pool, int H, int Hkv, int P, bool masked) {
-    AttCtx c = {.s = {.B = 2, .T = 5, .P = P, .H = H, .Hkv = Hkv, .dh = 4}, .pool = pool};
+static void test_attention(SkPool *pool, int H, int Hkv, int P, bool masked, int window) {
+    AttCtx c = {.s = {.B = 2, .T = 5, .P = P, .H = H, .Hkv = Hkv, .dh = 4, .window = window}, .pool = pool};
     int B = 2, T = 5, S = P + T, dq = H * 4, dkv = Hkv * 4;
     c.q_rs = dq + 3; /* q inside a wider row, as in a fused qkv buffer */
     size_t nq = (size_t)B * T * c.q_rs, nkv = (size_t)B * S * dkv, no = (size_t)B * T * dq;
@@ -266,13 +266,24 @@ static void test_attention(SkPool *pool, int H, int Hkv, int P, bool masked) {
     float *gq = zeros(nq), *gk = zeros(nkv), *gv = zeros(nkv), *datt = zeros((size_t)B * H * T * S);
     att_loss(&c);
     sk_attention_backward(pool, &c.s, gq, c.q_rs, gk, gv, datt, c.w, c.att, c.q, c.q_rs, c.k, c.v, c.scratch);
-    char name[96];
-    snprintf(name, sizeof name, "attention H=%d Hkv=%d P=%d%s d(q)", H, Hkv, P, masked ? " masked" : "");
+    char name[96], what[48];
+    snprintf(what, sizeof what, "attention H=%d Hkv=%d P=%d%s%s", H, Hkv, P, masked ? " masked" : "",
+             window ? " window" : "");
+    snprintf(name, sizeof name, "%s d(q)", what);
     gradcheck(name, c.q, gq, nq, att_loss, &c);
-    snprintf(name, sizeof name, "attention H=%d Hkv=%d P=%d%s d(k)", H, Hkv, P, masked ? " masked" : "");
+    snprintf(name, sizeof name, "%s d(k)", what);
     gradcheck(name, c.k, gk, nkv, att_loss, &c);
-    snprintf(name, sizeof name, "attention H=%d Hkv=%d P=%d%s d(v)", H, Hkv, P, masked ? " masked" : "");
+    snprintf(name, sizeof name, "%s d(v)", what);
     gradcheck(name, c.v, gv, nkv, att_loss, &c);
+    if (window) { /* a key window columns back from a query gets no weight from it */
+        bool outside_zero = true;
+        for (int b = 0; b < B; b++)
+            for (int h = 0; h < H; h++)
+                for (int t = 0; t < T; t++)
+                    for (int j = 0; j < S; j++)
+                        if (P + t - j >= window) outside_zero &= c.att[(((size_t)b * H + h) * T + t) * S + j] == 0.0f;
+        CHECK(outside_zero, "%s: a key outside the window has weight", what);
+    }
     if (P) { /* the prefix columns specifically */
         snprintf(name, sizeof name, "attention prefix columns d(k)");
         gradcheck(name, c.k, gk, (size_t)P * dkv, att_loss, &c);
@@ -482,10 +493,11 @@ int main(void) {
     test_activation(SK_ACT_GELU_TANH, "gelu (tanh)");
     test_activation(SK_ACT_GELU_ERF, "gelu (erf)");
     test_activation(SK_ACT_RELU, "relu");
-    test_attention(pool, 2, 2, 0, false);
-    test_attention(pool, 2, 2, 3, true);
-    test_attention(pool, 4, 2, 2, true); /* grouped-query */
-    test_attention(pool, 4, 1, 1, false); /* multi-query */
+    test_attention(pool, 2, 2, 0, false, 0);
+    test_attention(pool, 2, 2, 3, true, 0);
+    test_attention(pool, 4, 2, 2, true, 0); /* grouped-query */
+    test_attention(pool, 4, 1, 1, false, 0); /* multi-query */
+    test_attention(pool, 4, 2, 3, true, 3); /* sliding window over prefix and input columns */
     test_embedding();
     test_cross_entropy();
     printf("model (2 layers, all hooks, all weights trainable):\n");

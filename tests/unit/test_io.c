@@ -286,6 +286,10 @@ static void test_model_dirs(void) {
     expect_model_error("more layers than stored", "h.2.ln_1.weight missing");
     set_config("{\"model_type\": \"gpt2\", \"n_embd\": 32, \"n_layer\": 2, \"n_head\": 4, \"vocab_size\": 600, \"n_positions\": 64}");
     expect_model_error("vocab_size disagrees", "expected [600, 32]");
+    set_config("{\"model_type\": \"qwen2\", \"hidden_size\": 32, \"num_hidden_layers\": 2, \"num_attention_heads\": 4, "
+               "\"intermediate_size\": 64, \"vocab_size\": 512, \"use_sliding_window\": true, \"sliding_window\": 8, "
+               "\"max_window_layers\": 1, \"layer_types\": [\"sliding_attention\", \"full_attention\"]}");
+    expect_model_error("sliding window on other layers", "layer_types puts sliding attention on layers other than 1");
 
     fresh_model_dir();
     rewrite_weights("transformer.h.1.mlp.c_fc.weight", 0);

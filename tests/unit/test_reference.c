@@ -126,5 +126,7 @@ int main(int argc, char **argv) {
     check_model("llama-tiny-gqa", true); /* GQA, head_dim != d/H, untied, llama3 rope scaling */
     check_model("qwen2-tiny", false);    /* held in BF16 */
     check_model("qwen2-tiny", true);     /* q/k/v biases, tied + redundant lm_head, BF16, dynamic rope */
+    check_model("mistral-tiny", false);  /* sliding window 4 over 9 tokens, multi-query, held in F16 */
+    check_model("mistral-tiny", true);
     return tu_finish("test_reference");
 }
