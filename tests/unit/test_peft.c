@@ -221,6 +221,10 @@ static void test_step0(void) {
     REQUIRE(sk_tokenizer_encode(tok, PROMPT, strlen(PROMPT), true, &p, &err) == 0, "%s", err.msg);
     REQUIRE(sk_tokenizer_encode(tok, TEXTS[0], strlen(TEXTS[0]), false, &x, &err) == 0, "%s", err.msg);
     float *ref = reference_hidden(p.ids, p.n, x.ids, x.n);
+    float amax = 0;
+    for (size_t i = 0; i < (size_t)x.n * D; i++) amax = fabsf(ref[i]) > amax ? fabsf(ref[i]) : amax;
+    CHECK(amax > 0.1f && amax < 1e4f, "reference hidden states max |h| %g", amax);
+    printf("  prompt ++ input: %d + %d tokens, max |hidden| %.3g\n", p.n, x.n, amax);
     char js[512];
     const char *adapters[] = {"lowrank", "linear", "mlp", "none"};
     for (int k = 0; k < 4; k++) {
@@ -252,6 +256,17 @@ static void test_step0(void) {
     /* head_only puts the prompt in the sequence: compare its input rows */
     (void)hl;
     free(hl);
+    /* prompt_tuning init=text == sk_prompt adapter=none, when the input has no BOS of its own
+     * (with one, PEFT's prompt tuning keeps the input's BOS after the virtual tokens) */
+    SkIds probe = {0};
+    REQUIRE(sk_tokenizer_encode(tok, "x", 1, true, &probe, &err) == 0, "%s", err.msg);
+    bool input_bos = probe.n > 1;
+    sk_ids_free(&probe);
+    if (input_bos) {
+        free(ref);
+        sk_ids_free(&p), sk_ids_free(&x);
+        return;
+    }
     snprintf(js, sizeof js, "{\"method\": \"prompt_tuning\", \"prompt\": \"%s\", \"init\": \"text\"}", PROMPT);
     float *a = method_hidden(js, &ne);
     snprintf(js, sizeof js, "{\"method\": \"sk_prompt\", \"prompt\": \"%s\", \"adapter\": \"none\"}", PROMPT);
@@ -363,10 +378,50 @@ static void suite(const char *name, bool deep) {
     sk_model_free(model);
 }
 
+/* A Llama model with Llama 2's SentencePiece tokenizer, whose post-processor adds BOS: the
+ * prompt carries the BOS and the input after it is encoded without one (sk-tuning.md),
+ * methods without a text prompt keep it on the input, and SK-Tuning at step 0 is still the
+ * model on prompt ids ++ input ids. */
+static void test_sentencepiece_bos(void) {
+    SkModelConfig cfg = {.arch = "llama", .n_layer = 2, .d_model = 16, .n_head = 2, .n_kv_head = 1, .head_dim = 8,
+                         .d_ff = 32, .vocab_size = 32000, .max_seq = 128, .norm_eps = 1e-6f, .tie_embeddings = true,
+                         .rope = {.dim = 8, .theta = 10000.0}};
+    SkError err;
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/tokenizer/llama2-reduced", fixtures);
+    REQUIRE(sk_model_new_random(&cfg, 9, &model, &err) == 0, "%s", err.msg);
+    REQUIRE(sk_tokenizer_load(dir, &tok, &err) == 0, "%s", err.msg);
+    D = cfg.d_model;
+    printf("== random Llama with Llama 2's tokenizer (BOS from its post-processor)\n");
+    int32_t bos = sk_tokenizer_bos(tok);
+    char js[512];
+    snprintf(js, sizeof js, "{\"method\": \"head_only\", \"prompt\": \"%s\"}", PROMPT);
+    SkMethodConfig mc;
+    cJSON *mj = cJSON_Parse(js);
+    REQUIRE(sk_method_config_from_json(mj, &mc, &err) == 0, "%s", err.msg);
+    cJSON_Delete(mj);
+    SkMethod *me;
+    REQUIRE(sk_method_new(model, tok, &mc, &me, &err) == 0, "%s", err.msg);
+    int n;
+    const int32_t *lit = sk_method_literal_prompt(me, &n);
+    CHECK(n > 1 && lit[0] == bos && !sk_method_input_special(me), "the prompt carries BOS (%d), the input none", bos);
+    for (int i = 1; i < n; i++) CHECK(lit[i] != bos, "a second BOS inside the prompt");
+    sk_method_free(me);
+    sk_method_config_default(&mc, SK_M_PROMPT_TUNING);
+    REQUIRE(sk_method_new(model, tok, &mc, &me, &err) == 0, "%s", err.msg);
+    CHECK(sk_method_input_special(me), "without a text prompt the input keeps its BOS");
+    sk_method_free(me);
+    printf("  prompt ids start with BOS %d; inputs after a prompt have none; prompt_tuning inputs keep it\n", bos);
+    test_step0();
+    sk_tokenizer_free(tok);
+    sk_model_free(model);
+}
+
 int main(int argc, char **argv) {
     fixtures = argc > 1 ? argv[1] : "tests/fixtures";
     sk_rng_seed(&rng, 77);
     suite("gpt2-tiny-f32", true);
     suite("llama-tiny-gqa", false);
+    test_sentencepiece_bos();
     return tu_finish("test_peft");
 }
