@@ -48,13 +48,18 @@ int cli_info(int argc, char **argv) {
         printf("positions    %d\n", c->max_seq);
     }
     printf("parameters   %lld (%.2fM)\n", (long long)c->n_params, (double)c->n_params / 1e6);
-    printf("dtype        %s on disk, float32 in memory\n", c->dtype);
+    printf("dtype        %s on disk; weight matrices held in %s in memory (%.1f MiB)\n", c->dtype,
+           sk_dtype_name(sk_model_dtype_held(m)), sk_model_weight_bytes(m) / 1048576.0);
+    if (c->sliding_window)
+        printf("attention    sliding window of %d positions from layer %d on\n", c->sliding_window, c->window_from_layer);
     printf("embeddings   %s\n", c->tie_embeddings ? "tied to the LM head" : "separate LM head");
     SkTokenizer *t;
     if (sk_tokenizer_load(dir, &t, &err) != 0) {
         printf("tokenizer    none (%s)\n", err.msg);
     } else {
-        printf("tokenizer    %s, %d tokens\n", sk_tokenizer_kind(t), sk_tokenizer_vocab_size(t));
+        printf("tokenizer    %s, %d tokens", sk_tokenizer_kind(t), sk_tokenizer_vocab_size(t));
+        if (sk_tokenizer_bos(t) >= 0) printf(", BOS %d", sk_tokenizer_bos(t));
+        printf("\n");
         sk_tokenizer_free(t);
     }
     sk_model_free(m);
