@@ -222,7 +222,7 @@ static int forward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h, Sk
         /* ln1[N,d] = LN(x);  qkv[N,3d] = ln1 @ Wqkv^T + b (+ delta) */
         sk_layernorm_forward(pool, ln1, la.ln1_mean, la.ln1_rstd, x,
                              W->ln1_w->w, W->ln1_b->w, N, d, c->norm_eps);
-        sk_linear_forward_m(qkv, ln1, sk_param_mat(W->qkv_w), W->qkv_b->w, N, d, 3 * d, false);
+        sk_linear_forward_m(pool, qkv, ln1, sk_param_mat(W->qkv_w), W->qkv_b->w, N, d, 3 * d, false);
         if ((lr = lora_at(m, a, h, l, SK_PROJ_QKV))) {
             lr->u = u + (size_t)SK_PROJ_QKV * N * r;
             sk_lowrank_forward(lr, qkv, ln1, N, d, 3 * d);
@@ -243,7 +243,7 @@ static int forward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h, Sk
         sk_attention_forward(pool, &as, atty, att, qkv, 3 * d, k, v, A->mask, A->attn_scratch);
         /* x1 = x + atty @ Wo^T + bo */
         memcpy(x1, x, Nd * sizeof(float));
-        sk_linear_forward_m(x1, atty, sk_param_mat(W->o_w), W->o_b->w, N, d, d, true);
+        sk_linear_forward_m(pool, x1, atty, sk_param_mat(W->o_w), W->o_b->w, N, d, d, true);
         if ((lr = lora_at(m, a, h, l, SK_PROJ_ATTN_OUT))) {
             lr->u = u + (size_t)SK_PROJ_ATTN_OUT * N * r;
             sk_lowrank_forward(lr, x1, atty, N, d, d);
@@ -251,14 +251,14 @@ static int forward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h, Sk
         /* MLP: fch = LN2(x1) @ Wfc^T + b;  fcg = act(fch);  xn = x1 + fcg @ Wp^T + bp */
         sk_layernorm_forward(pool, ln2, la.ln2_mean, la.ln2_rstd, x1,
                              W->ln2_w->w, W->ln2_b->w, N, d, c->norm_eps);
-        sk_linear_forward_m(fch, ln2, sk_param_mat(W->fc_w), W->fc_b->w, N, d, F, false);
+        sk_linear_forward_m(pool, fch, ln2, sk_param_mat(W->fc_w), W->fc_b->w, N, d, F, false);
         if ((lr = lora_at(m, a, h, l, SK_PROJ_FC))) {
             lr->u = u + (size_t)SK_PROJ_FC * N * r;
             sk_lowrank_forward(lr, fch, ln2, N, d, F);
         }
         sk_activation_forward(pool, c->activation, fcg, fch, (size_t)N * F);
         memcpy(xn, x1, Nd * sizeof(float));
-        sk_linear_forward_m(xn, fcg, sk_param_mat(W->p_w), W->p_b->w, N, F, d, true);
+        sk_linear_forward_m(pool, xn, fcg, sk_param_mat(W->p_w), W->p_b->w, N, F, d, true);
         if ((lr = lora_at(m, a, h, l, SK_PROJ_MLP_OUT))) {
             lr->u = u + (size_t)SK_PROJ_MLP_OUT * N * r;
             sk_lowrank_forward(lr, xn, fcg, N, F, d);
@@ -295,7 +295,7 @@ static int backward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h,
 
         /* MLP out: xn = x1 + fcg @ Wp^T  ->  dfcg[N,F] = dres @ Wp, dres passes to x1 */
         memset(A->dff_a, 0, (size_t)N * F * sizeof(float));
-        sk_linear_backward_m(A->dff_a, W->p_w->g, W->p_b->g, A->dres, fcg, sk_param_mat(W->p_w), N, F, d);
+        sk_linear_backward_m(pool, A->dff_a, W->p_w->g, W->p_b->g, A->dres, fcg, sk_param_mat(W->p_w), N, F, d);
         if ((lr = lora_at(m, a, h, l, SK_PROJ_MLP_OUT))) {
             lr->u = u + (size_t)SK_PROJ_MLP_OUT * N * r, lr->du = A->lora_du;
             sk_lowrank_backward(lr, A->dff_a, A->dres, fcg, N, F, d);
@@ -303,7 +303,7 @@ static int backward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h,
         memset(A->dff_b, 0, (size_t)N * F * sizeof(float));
         sk_activation_backward(pool, c->activation, A->dff_b, fch, A->dff_a, (size_t)N * F);
         memset(A->dln, 0, Nd * sizeof(float));
-        sk_linear_backward_m(A->dln, W->fc_w->g, W->fc_b->g, A->dff_b, ln2, sk_param_mat(W->fc_w), N, d, F);
+        sk_linear_backward_m(pool, A->dln, W->fc_w->g, W->fc_b->g, A->dff_b, ln2, sk_param_mat(W->fc_w), N, d, F);
         if ((lr = lora_at(m, a, h, l, SK_PROJ_FC))) {
             lr->u = u + (size_t)SK_PROJ_FC * N * r, lr->du = A->lora_du;
             sk_lowrank_backward(lr, A->dln, A->dff_b, ln2, N, d, F);
@@ -313,7 +313,7 @@ static int backward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h,
 
         /* attention out: x1 = x + atty @ Wo^T */
         memset(A->datty, 0, Nd * sizeof(float));
-        sk_linear_backward_m(A->datty, W->o_w->g, W->o_b->g, A->dres, atty, sk_param_mat(W->o_w), N, d, d);
+        sk_linear_backward_m(pool, A->datty, W->o_w->g, W->o_b->g, A->dres, atty, sk_param_mat(W->o_w), N, d, d);
         if ((lr = lora_at(m, a, h, l, SK_PROJ_ATTN_OUT))) {
             lr->u = u + (size_t)SK_PROJ_ATTN_OUT * N * r, lr->du = A->lora_du;
             sk_lowrank_backward(lr, A->datty, A->dres, atty, N, d, d);
@@ -341,7 +341,7 @@ static int backward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h,
                 sk_add_inplace(h->d_prefix_v[l], dvb, (size_t)P * d);
         }
         memset(A->dln, 0, Nd * sizeof(float));
-        sk_linear_backward_m(A->dln, W->qkv_w->g, W->qkv_b->g, A->dqkv, ln1, sk_param_mat(W->qkv_w), N, d, 3 * d);
+        sk_linear_backward_m(pool, A->dln, W->qkv_w->g, W->qkv_b->g, A->dqkv, ln1, sk_param_mat(W->qkv_w), N, d, 3 * d);
         if ((lr = lora_at(m, a, h, l, SK_PROJ_QKV))) {
             lr->u = u + (size_t)SK_PROJ_QKV * N * r, lr->du = A->lora_du;
             sk_lowrank_backward(lr, A->dln, A->dqkv, ln1, N, d, 3 * d);
@@ -393,8 +393,8 @@ static void kv_forward(SkModel *m, int layer, const float *g, int n, float *k, f
     float *ln = scratch, *mean = ln + (size_t)n * d, *rstd = mean + n;
     sk_layernorm_forward(m->pool, ln, mean, rstd, g, W->ln1_w->w, W->ln1_b->w, n, d, m->cfg.norm_eps);
     /* k[n,d] = ln @ Wk^T + bk, Wk = rows d..2d of c_attn; v likewise with rows 2d..3d */
-    sk_linear_forward_m(k, ln, sk_mat_offset(sk_param_mat(W->qkv_w), (size_t)d * d), W->qkv_b->w + d, n, d, d, false);
-    sk_linear_forward_m(v, ln, sk_mat_offset(sk_param_mat(W->qkv_w), (size_t)2 * d * d), W->qkv_b->w + 2 * d, n, d, d, false);
+    sk_linear_forward_m(m->pool, k, ln, sk_mat_offset(sk_param_mat(W->qkv_w), (size_t)d * d), W->qkv_b->w + d, n, d, d, false);
+    sk_linear_forward_m(m->pool, v, ln, sk_mat_offset(sk_param_mat(W->qkv_w), (size_t)2 * d * d), W->qkv_b->w + 2 * d, n, d, d, false);
 }
 
 static void kv_backward(SkModel *m, int layer, const float *g, int n, const float *dk,
@@ -404,8 +404,8 @@ static void kv_backward(SkModel *m, int layer, const float *g, int n, const floa
     int d = m->cfg.d_model;
     float *ln = scratch, *mean = ln + (size_t)n * d, *rstd = mean + n, *dln = rstd + n;
     memset(dln, 0, (size_t)n * d * sizeof(float));
-    sk_linear_backward_m(dln, NULL, NULL, dk, ln, sk_mat_offset(sk_param_mat(W->qkv_w), (size_t)d * d), n, d, d);
-    sk_linear_backward_m(dln, NULL, NULL, dv, ln, sk_mat_offset(sk_param_mat(W->qkv_w), (size_t)2 * d * d), n, d, d);
+    sk_linear_backward_m(m->pool, dln, NULL, NULL, dk, ln, sk_mat_offset(sk_param_mat(W->qkv_w), (size_t)d * d), n, d, d);
+    sk_linear_backward_m(m->pool, dln, NULL, NULL, dv, ln, sk_mat_offset(sk_param_mat(W->qkv_w), (size_t)2 * d * d), n, d, d);
     sk_layernorm_backward(m->pool, dg, NULL, NULL, dln, g, W->ln1_w->w, mean, rstd, n, d);
 }
 

@@ -258,7 +258,7 @@ static int forward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h, Sk
         SkLowRank *lr;
         /* xn1 = RMSNorm(x);  qkv[N, Q+2K] = xn1 @ [Wq;Wk;Wv]^T + [bq;bk;bv] (+ delta) */
         sk_rmsnorm_forward(pool, la.xn1, la.rstd1, la.x, W->ln1->w, N, d, c->norm_eps);
-        sk_linear_forward_m(la.qkv, la.xn1, sk_param_mat(W->q_w), bias(W->q_b), N, d, R, false);
+        sk_linear_forward_m(pool, la.qkv, la.xn1, sk_param_mat(W->q_w), bias(W->q_b), N, d, R, false);
         if ((lr = lora_at(m, a, h, l, SK_PROJ_QKV))) {
             lr->u = la.u + (size_t)SK_PROJ_QKV * N * r;
             sk_lowrank_forward(lr, la.qkv, la.xn1, N, d, R);
@@ -288,26 +288,26 @@ static int forward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h, Sk
         sk_attention_forward(pool, &as, la.atty, la.att, la.qkv, R, la.k, la.v, A->mask, A->attn_scratch);
         /* x1 = x + atty @ Wo^T (+ bo) */
         memcpy(la.x1, la.x, Nd * sizeof(float));
-        sk_linear_forward_m(la.x1, la.atty, sk_param_mat(W->o_w), bias(W->o_b), N, Q, d, true);
+        sk_linear_forward_m(pool, la.x1, la.atty, sk_param_mat(W->o_w), bias(W->o_b), N, Q, d, true);
         if ((lr = lora_at(m, a, h, l, SK_PROJ_ATTN_OUT))) {
             lr->u = la.u + (size_t)SK_PROJ_ATTN_OUT * N * r;
             sk_lowrank_forward(lr, la.x1, la.atty, N, Q, d);
         }
         /* MLP: gate, up = xn2 @ Wg^T, xn2 @ Wu^T;  hm = silu(gate) * up;  xn = x1 + hm @ Wd^T */
         sk_rmsnorm_forward(pool, la.xn2, la.rstd2, la.x1, W->ln2->w, N, d, c->norm_eps);
-        sk_linear_forward_m(la.gate, la.xn2, sk_param_mat(W->gate_w), bias(W->gate_b), N, d, F, false);
+        sk_linear_forward_m(pool, la.gate, la.xn2, sk_param_mat(W->gate_w), bias(W->gate_b), N, d, F, false);
         if ((lr = lora_at(m, a, h, l, SK_PROJ_FC))) {
             lr->u = la.u + (size_t)SK_PROJ_FC * N * r;
             sk_lowrank_forward(lr, la.gate, la.xn2, N, d, F);
         }
-        sk_linear_forward_m(la.up, la.xn2, sk_param_mat(W->up_w), bias(W->up_b), N, d, F, false);
+        sk_linear_forward_m(pool, la.up, la.xn2, sk_param_mat(W->up_w), bias(W->up_b), N, d, F, false);
         if ((lr = lora_at(m, a, h, l, SK_PROJ_UP))) {
             lr->u = la.u + (size_t)SK_PROJ_UP * N * r;
             sk_lowrank_forward(lr, la.up, la.xn2, N, d, F);
         }
         sk_swiglu_forward(la.hm, la.gate, la.up, (size_t)N * F);
         memcpy(xn, la.x1, Nd * sizeof(float));
-        sk_linear_forward_m(xn, la.hm, sk_param_mat(W->down_w), bias(W->down_b), N, F, d, true);
+        sk_linear_forward_m(pool, xn, la.hm, sk_param_mat(W->down_w), bias(W->down_b), N, F, d, true);
         if ((lr = lora_at(m, a, h, l, SK_PROJ_MLP_OUT))) {
             lr->u = la.u + (size_t)SK_PROJ_MLP_OUT * N * r;
             sk_lowrank_forward(lr, xn, la.hm, N, F, d);
@@ -341,7 +341,7 @@ static int backward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h, c
         as.window = l >= c->window_from_layer ? c->sliding_window : 0;
         /* down: xn = x1 + hm @ Wd^T  ->  dhm = dres @ Wd; dres passes to x1 */
         memset(A->dhm, 0, (size_t)N * F * sizeof(float));
-        sk_linear_backward_m(A->dhm, W->down_w->g, bias_grad(W->down_b), A->dres, la.hm, sk_param_mat(W->down_w), N, F, d);
+        sk_linear_backward_m(pool, A->dhm, W->down_w->g, bias_grad(W->down_b), A->dres, la.hm, sk_param_mat(W->down_w), N, F, d);
         if ((lr = lora_at(m, a, h, l, SK_PROJ_MLP_OUT))) {
             lr->u = la.u + (size_t)SK_PROJ_MLP_OUT * N * r, lr->du = A->lora_du;
             sk_lowrank_backward(lr, A->dhm, A->dres, la.hm, N, F, d);
@@ -350,8 +350,8 @@ static int backward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h, c
         memset(A->dup, 0, (size_t)N * F * sizeof(float));
         sk_swiglu_backward(A->dgate, A->dup, A->dhm, la.gate, la.up, (size_t)N * F);
         memset(A->dln, 0, Nd * sizeof(float));
-        sk_linear_backward_m(A->dln, W->up_w->g, bias_grad(W->up_b), A->dup, la.xn2, sk_param_mat(W->up_w), N, d, F);
-        sk_linear_backward_m(A->dln, W->gate_w->g, bias_grad(W->gate_b), A->dgate, la.xn2, sk_param_mat(W->gate_w), N, d, F);
+        sk_linear_backward_m(pool, A->dln, W->up_w->g, bias_grad(W->up_b), A->dup, la.xn2, sk_param_mat(W->up_w), N, d, F);
+        sk_linear_backward_m(pool, A->dln, W->gate_w->g, bias_grad(W->gate_b), A->dgate, la.xn2, sk_param_mat(W->gate_w), N, d, F);
         if ((lr = lora_at(m, a, h, l, SK_PROJ_FC))) {
             lr->u = la.u + (size_t)SK_PROJ_FC * N * r, lr->du = A->lora_du;
             sk_lowrank_backward(lr, A->dln, A->dgate, la.xn2, N, d, F);
@@ -363,7 +363,7 @@ static int backward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h, c
         sk_rmsnorm_backward(pool, A->dres, W->ln2->g, A->dln, la.x1, W->ln2->w, la.rstd2, N, d);
         /* attention out */
         memset(A->datty, 0, (size_t)N * Q * sizeof(float));
-        sk_linear_backward_m(A->datty, W->o_w->g, bias_grad(W->o_b), A->dres, la.atty, sk_param_mat(W->o_w), N, Q, d);
+        sk_linear_backward_m(pool, A->datty, W->o_w->g, bias_grad(W->o_b), A->dres, la.atty, sk_param_mat(W->o_w), N, Q, d);
         if ((lr = lora_at(m, a, h, l, SK_PROJ_ATTN_OUT))) {
             lr->u = la.u + (size_t)SK_PROJ_ATTN_OUT * N * r, lr->du = A->lora_du;
             sk_lowrank_backward(lr, A->datty, A->dres, la.atty, N, Q, d);
@@ -391,7 +391,7 @@ static int backward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h, c
         sk_rope_backward(A->dqkv, R, h->pos_offset, B, S, c->n_head, dh, c->rope.dim, freq);
         sk_rope_backward(A->dqkv + Q, R, h->pos_offset, B, S, c->n_kv_head, dh, c->rope.dim, freq);
         memset(A->dln, 0, Nd * sizeof(float));
-        sk_linear_backward_m(A->dln, NULL, NULL, A->dqkv, la.xn1, sk_param_mat(W->q_w), N, d, R); /* fused weights */
+        sk_linear_backward_m(pool, A->dln, NULL, NULL, A->dqkv, la.xn1, sk_param_mat(W->q_w), N, d, R); /* fused weights */
         /* weight gradients per matrix: each has its own gradient buffer */
         sk_linear_backward_weights(W->q_w->g, bias_grad(W->q_b), A->dqkv, R, la.xn1, N, d, Q);
         sk_linear_backward_weights(W->k_w->g, bias_grad(W->k_b), A->dqkv + Q, R, la.xn1, N, d, K);
@@ -449,8 +449,8 @@ static void kv_forward(SkModel *m, int layer, const float *g, int n, float *k, f
     int d = c->d_model, K = KDIM(c);
     float *xn = scratch, *rstd = xn + (size_t)n * d;
     sk_rmsnorm_forward(m->pool, xn, rstd, g, W->ln1->w, n, d, c->norm_eps);
-    sk_linear_forward_m(k, xn, sk_param_mat(W->k_w), bias(W->k_b), n, d, K, false);
-    sk_linear_forward_m(v, xn, sk_param_mat(W->v_w), bias(W->v_b), n, d, K, false);
+    sk_linear_forward_m(m->pool, k, xn, sk_param_mat(W->k_w), bias(W->k_b), n, d, K, false);
+    sk_linear_forward_m(m->pool, v, xn, sk_param_mat(W->v_w), bias(W->v_b), n, d, K, false);
     float freq[SK_ROPE_MAX_DIM / 2];
     sk_rope_forward(k, K, 0, 1, n, c->n_kv_head, c->head_dim, c->rope.dim, inv_freq(m, n, freq));
 }
@@ -466,8 +466,8 @@ static void kv_backward(SkModel *m, int layer, const float *g, int n, const floa
     float freq[SK_ROPE_MAX_DIM / 2];
     sk_rope_backward(dkr, K, 0, 1, n, c->n_kv_head, c->head_dim, c->rope.dim, inv_freq(m, n, freq));
     memset(dxn, 0, (size_t)n * d * sizeof(float));
-    sk_linear_backward_m(dxn, NULL, NULL, dkr, xn, sk_param_mat(W->k_w), n, d, K);
-    sk_linear_backward_m(dxn, NULL, NULL, dv, xn, sk_param_mat(W->v_w), n, d, K);
+    sk_linear_backward_m(m->pool, dxn, NULL, NULL, dkr, xn, sk_param_mat(W->k_w), n, d, K);
+    sk_linear_backward_m(m->pool, dxn, NULL, NULL, dv, xn, sk_param_mat(W->v_w), n, d, K);
     sk_rmsnorm_backward(m->pool, dg, NULL, dxn, g, W->ln1->w, rstd, n, d);
 }
 

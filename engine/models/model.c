@@ -357,14 +357,14 @@ const float *sk_acts_d_input(const SkActs *a) { return a->d_input; }
 
 void sk_model_lm_logits(SkModel *m, const float *hidden, int n, float *logits) {
     SkMat W = m->arch->lm_head(m, NULL);
-    sk_linear_forward_m(logits, hidden, W, NULL, n, m->cfg.d_model, m->cfg.vocab_size, false);
+    sk_linear_forward_m(m->pool, logits, hidden, W, NULL, n, m->cfg.d_model, m->cfg.vocab_size, false);
 }
 
 void sk_model_lm_backward(SkModel *m, const float *hidden, const float *dlogits, int n,
                           float *d_hidden) {
     float *g = NULL;
     SkMat W = m->arch->lm_head(m, &g);
-    sk_linear_backward_m(d_hidden, g, NULL, dlogits, hidden, W, n, m->cfg.d_model, m->cfg.vocab_size);
+    sk_linear_backward_m(m->pool, d_hidden, g, NULL, dlogits, hidden, W, n, m->cfg.d_model, m->cfg.vocab_size);
 }
 
 double sk_model_forward_flops(const SkModel *m, int B, int T, bool with_lm_head) {

@@ -22,13 +22,38 @@ static inline float f16_to_f32(uint16_t h) {
     return f;
 }
 
-void sk_half_to_f32(const uint16_t *src, float *dst, size_t n, bool bf16) {
+static void half_to_f32(const uint16_t *src, float *dst, size_t n, bool bf16) {
     if (bf16) {
         uint32_t *d = (uint32_t *)(void *)dst; /* BF16 is the top half of an fp32 */
         for (size_t i = 0; i < n; i++) d[i] = (uint32_t)src[i] << 16;
     } else {
         for (size_t i = 0; i < n; i++) dst[i] = f16_to_f32(src[i]);
     }
+}
+
+typedef struct {
+    const uint16_t *src;
+    float *dst;
+    size_t n, per;
+    bool bf16;
+} ConvertJob;
+
+static void convert_task(void *ctx, int task) {
+    ConvertJob *j = ctx;
+    size_t a = (size_t)task * j->per, b = a + j->per < j->n ? a + j->per : j->n;
+    if (a < b) half_to_f32(j->src + a, j->dst + a, b - a, j->bf16);
+}
+
+/* Spread over the pool: the conversion is memory-bound, and a serial one would leave the
+ * other cores idle between the products. */
+void sk_half_to_f32(SkPool *pool, const uint16_t *src, float *dst, size_t n, bool bf16) {
+    int threads = pool ? sk_pool_threads(pool) : 1;
+    if (threads < 2 || n < 65536) {
+        half_to_f32(src, dst, n, bf16);
+        return;
+    }
+    ConvertJob j = {.src = src, .dst = dst, .n = n, .per = (n + (size_t)threads - 1) / (size_t)threads, .bf16 = bf16};
+    sk_pool_run(pool, threads, convert_task, &j);
 }
 
 SkMat sk_mat_offset(SkMat m, size_t off) {
@@ -39,7 +64,7 @@ SkMat sk_mat_offset(SkMat m, size_t off) {
 
 void sk_mat_read(SkMat m, size_t off, size_t n, float *dst) {
     if (m.f) memcpy(dst, m.f + off, n * sizeof(float));
-    else sk_half_to_f32(m.h + off, dst, n, m.bf16);
+    else half_to_f32(m.h + off, dst, n, m.bf16);
 }
 
 typedef struct Scratch {

@@ -24,7 +24,7 @@ typedef struct SkMat {
 static inline SkMat sk_mat_f32(const float *f) { return (SkMat){.f = f}; }
 SkMat sk_mat_offset(SkMat m, size_t off);              /* from element off on */
 void sk_mat_read(SkMat m, size_t off, size_t n, float *dst); /* dst = elements [off, off + n) */
-void sk_half_to_f32(const uint16_t *src, float *dst, size_t n, bool bf16);
+void sk_half_to_f32(SkPool *pool, const uint16_t *src, float *dst, size_t n, bool bf16); /* pool may be NULL */
 float *sk_mat_scratch(size_t n); /* this thread's conversion buffer (reused; aborts on OOM) */
 
 /* ---- linear (nn.Linear layout: W is [Out, In]) -----------------------------------
@@ -37,10 +37,10 @@ void sk_linear_backward(float *dinp, float *dW, float *db, const float *dout, co
 
 /* The same with W as the model holds it. A 16-bit W has no weight gradient (a model whose
  * weights train is held in fp32). */
-void sk_linear_forward_m(float *out, const float *inp, SkMat W, const float *b, int N, int In, int Out,
-                         bool accumulate);
-void sk_linear_backward_m(float *dinp, float *dW, float *db, const float *dout, const float *inp, SkMat W, int N,
-                          int In, int Out);
+void sk_linear_forward_m(SkPool *pool, float *out, const float *inp, SkMat W, const float *b, int N, int In,
+                         int Out, bool accumulate);
+void sk_linear_backward_m(SkPool *pool, float *dinp, float *dW, float *db, const float *dout, const float *inp,
+                          SkMat W, int N, int In, int Out);
 
 /* The weight and bias gradients alone, from a dout whose rows are dout_rs floats apart
  * (one part of a fused projection's output): dW += dout^T @ inp; db += sum_n dout. */

@@ -14,10 +14,10 @@ static void test_conversions(void) {
     for (uint32_t h = 0; h < 65536; h++) {
         uint16_t v = (uint16_t)h;
         float a, b;
-        sk_half_to_f32(&v, &a, 1, false);
+        sk_half_to_f32(NULL, &v, &a, 1, false);
         b = sk_f16_to_f32(v);
         bad16 += memcmp(&a, &b, 4) != 0;
-        sk_half_to_f32(&v, &a, 1, true);
+        sk_half_to_f32(NULL, &v, &a, 1, true);
         b = sk_bf16_to_f32(v);
         badbf += memcmp(&a, &b, 4) != 0;
     }
@@ -32,7 +32,7 @@ static float rnd(void) {
 }
 
 /* A product whose W spans several conversion blocks, held in F16 and BF16, against fp32. */
-static void test_products(void) {
+static void test_products(SkPool *pool) {
     const int N = 7, In = 300, Out = 8000; /* SK_MAT_BLOCK_FLOATS / In = 3495 rows a block: 3 blocks */
     float *x = malloc(sizeof(float) * N * In), *dy = malloc(sizeof(float) * N * Out), *b = malloc(sizeof(float) * Out);
     float *w = malloc(sizeof(float) * Out * In);
@@ -51,13 +51,13 @@ static void test_products(void) {
         for (int acc = 0; acc < 2; acc++) {
             for (int i = 0; i < N * Out; i++) y32[i] = y16[i] = acc ? rnd() : 0.0f;
             sk_linear_forward(y32, x, w, b, N, In, Out, acc);
-            sk_linear_forward_m(y16, x, m16, b, N, In, Out, acc);
+            sk_linear_forward_m(pool, y16, x, m16, b, N, In, Out, acc);
             double e = tu_rel_err(y16, y32, (size_t)N * Out);
             CHECK(e <= 1e-6, "%s forward (accumulate %d): rel err %.3g", bf ? "BF16" : "F16", acc, e);
         }
         memset(dx32, 0, sizeof(float) * N * In), memset(dx16, 0, sizeof(float) * N * In);
         sk_linear_backward(dx32, NULL, NULL, dy, x, w, N, In, Out);
-        sk_linear_backward_m(dx16, NULL, NULL, dy, x, m16, N, In, Out);
+        sk_linear_backward_m(pool, dx16, NULL, NULL, dy, x, m16, N, In, Out);
         double e = tu_rel_err(dx16, dx32, (size_t)N * In);
         CHECK(e <= 1e-5, "%s backward: rel err %.3g", bf ? "BF16" : "F16", e);
         printf("  %s-held [%d, %d] product in 3 blocks: backward rel err %.2e vs fp32\n", bf ? "BF16" : "F16", Out, In, e);
@@ -153,7 +153,10 @@ static void test_model(const char *arch) {
 int main(int argc, char **argv) {
     (void)argc, (void)argv;
     test_conversions();
-    test_products();
+    SkPool *pool = sk_pool_new(2); /* the conversion spread over threads */
+    test_products(NULL);
+    test_products(pool);
+    sk_pool_free(pool);
     test_model("gpt2");
     test_model("llama");
     return tu_finish("test_weights");
