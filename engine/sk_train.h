@@ -23,6 +23,24 @@ void sk_metrics_regress(const float *pred, const float *gold, int n, SkMetrics *
 double sk_metrics_get(const SkMetrics *m, const char *name);
 cJSON *sk_metrics_to_json(const SkMetrics *m, bool confusion);
 
+/* ---- SK-Tuning's four claims (sk-tuning.md), from what each method reached ---- */
+typedef struct SkMethodResult {
+    bool present;           /* the method was run */
+    double params;          /* trainable parameters */
+    double steps_to_target; /* steps to the target accuracy; < 0: not reached */
+    double accuracy;        /* final validation accuracy (a mean over seeds, say) */
+    double ms_per_step;
+} SkMethodResult;
+#define SK_CLAIM_EQUAL 0.005 /* accuracies this close count as equal */
+typedef struct SkClaims {
+    int holds[4];       /* 1 true, 0 false, -1 not tested (a method missing) */
+    char text[4][400];  /* "claim N: ...: TRUE (numbers)" */
+} SkClaims;
+/* 1 fewer parameters and 2 faster convergence than prefix tuning, 3 accuracy at least
+ * prefix and prompt tuning's, 4 faster steps than prefix tuning. prompt may be absent. */
+void sk_claims_judge(const SkMethodResult *sk_prefix, const SkMethodResult *prefix_tuning,
+                     const SkMethodResult *prompt_tuning, SkClaims *out);
+
 typedef struct SkTrainConfig {
     int steps;            /* optimizer steps; 0 = evaluate the untrained method */
     int batch;            /* examples per micro-batch */

@@ -122,46 +122,24 @@ print(string.format("\ntarget: validation accuracy %.3f (%.2f x the best mean, %
 print(line(header))
 for _, row in ipairs(rows) do print(line(row)) end
 
--- the four claims, each derived from the numbers above
+-- the four claims, each derived from the numbers above (the engine's rules: sk.claims)
 local by = {}
 for _, r in ipairs(results) do by[r.method] = r end
-local verdicts = {}
-local function verdict(n, text, holds, why)
-  local s = string.format("claim %d: %s: %s (%s)", n, text, holds == nil and "not tested" or (holds and "TRUE" or "FALSE"), why)
-  verdicts[#verdicts + 1] = s
-  print(s)
-end
-local sk_, pre, pro = by.sk_prefix, by.prefix_tuning, by.prompt_tuning
-print("")
-if sk_ and pre then
-  verdict(1, "fewer trainable parameters than prefix tuning", sk_.params < pre.params,
-          string.format("%d vs %d", sk_.params, pre.params))
-  local a, b = sk_.to_target, pre.to_target
-  verdict(2, "faster convergence than prefix tuning", a ~= nil and (b == nil or a < b),
-          string.format("steps to target %s vs %s", a and string.format("%.0f", a) or "not reached", b and string.format("%.0f", b) or "not reached"))
-else
-  verdict(1, "fewer trainable parameters than prefix tuning", nil, "needs sk_prefix and prefix_tuning")
-  verdict(2, "faster convergence than prefix tuning", nil, "needs sk_prefix and prefix_tuning")
-end
-if sk_ and (pre or pro) then
-  local others, worst = {}, true
-  for _, o in ipairs{pre, pro} do
-    if o then
-      others[#others + 1] = string.format("%s %.3f", o.method, o.val_mean)
-      worst = worst and sk_.val_mean >= o.val_mean - 0.005
-    end
+local judged = {}
+for _, name in ipairs{"sk_prefix", "prefix_tuning", "prompt_tuning"} do
+  local r = by[name]
+  if r then
+    judged[name] = {params = r.params, steps_to_target = r.to_target, accuracy = r.val_mean, ms_per_step = r.ms_mean}
   end
-  verdict(3, "equal or better final accuracy than prefix and prompt tuning", worst,
-          string.format("sk_prefix %.3f vs %s (validation means; 0.005 counts as equal)", sk_.val_mean, table.concat(others, ", ")))
-else
-  verdict(3, "equal or better final accuracy than prefix and prompt tuning", nil, "needs sk_prefix and prefix_tuning or prompt_tuning")
 end
-if sk_ and pre then
-  verdict(4, "faster wall-clock per step than prefix tuning", sk_.ms_mean < pre.ms_mean,
-          string.format("%.0f vs %.0f ms/step", sk_.ms_mean, pre.ms_mean))
-else
-  verdict(4, "faster wall-clock per step than prefix tuning", nil, "needs sk_prefix and prefix_tuning")
+local verdicts = {}
+print("")
+for _, c in ipairs(sk.claims(judged)) do
+  verdicts[#verdicts + 1] = c.text
+  print(c.text)
 end
+print("(claim 3 compares validation means over the seeds)")
+local sk_ = by.sk_prefix
 if sk_ and by.head_only and by.head_only.val_mean >= sk_.val_mean - 0.005 then
   print(string.format("note: head_only (%.3f) already matches sk_prefix (%.3f): the prompt adds nothing here",
                       by.head_only.val_mean, sk_.val_mean))

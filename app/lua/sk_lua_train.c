@@ -470,6 +470,59 @@ static int l_default_lr(lua_State *L) {
     return 1;
 }
 
+/* One method's numbers for sk.claims, or absent when the field is nil. */
+static SkMethodResult method_result(lua_State *L, const char *method) {
+    SkMethodResult r = {0};
+    if (lua_getfield(L, 1, method) == LUA_TTABLE) {
+        static const char *const keys[] = {"params", "steps_to_target", "accuracy", "ms_per_step"};
+        double *dst[] = {&r.params, &r.steps_to_target, &r.accuracy, &r.ms_per_step};
+        r.present = true;
+        r.steps_to_target = -1;
+        for (lua_pushnil(L); lua_next(L, -2); lua_pop(L, 1)) {
+            bool known = false;
+            for (int k = 0; k < 4; k++) known |= lua_type(L, -2) == LUA_TSTRING && !strcmp(lua_tostring(L, -2), keys[k]);
+            if (!known) luaL_error(L, "sk.claims: %s: unknown field \"%s\"", method, lua_tostring(L, -2));
+        }
+        for (int k = 0; k < 4; k++) {
+            int t = lua_getfield(L, -1, keys[k]);
+            if (t == LUA_TNUMBER) *dst[k] = lua_tonumber(L, -1);
+            else if (t != LUA_TNIL || k != 1) /* steps_to_target nil: not reached */
+                luaL_error(L, "sk.claims: %s.%s must be a number", method, keys[k]);
+            lua_pop(L, 1);
+        }
+    } else if (!lua_isnil(L, -1)) {
+        luaL_error(L, "sk.claims: %s must be a table", method);
+    }
+    lua_pop(L, 1);
+    return r;
+}
+
+/* sk.claims{sk_prefix = {params, steps_to_target, accuracy, ms_per_step}, prefix_tuning = ...,
+ * prompt_tuning = ...} -> {{claim = n, holds = true|false|nil, text = "claim n: ..."}, x4}:
+ * the engine's rules, the same the workbench's compare view applies */
+static int l_claims(lua_State *L) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    for (lua_pushnil(L); lua_next(L, 1); lua_pop(L, 1))
+        if (lua_type(L, -2) != LUA_TSTRING || (strcmp(lua_tostring(L, -2), "sk_prefix") &&
+                                               strcmp(lua_tostring(L, -2), "prefix_tuning") &&
+                                               strcmp(lua_tostring(L, -2), "prompt_tuning")))
+            return luaL_error(L, "sk.claims: unknown method \"%s\" (sk_prefix, prefix_tuning, prompt_tuning)",
+                              lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?");
+    SkMethodResult sk = method_result(L, "sk_prefix"), pre = method_result(L, "prefix_tuning"),
+                   pro = method_result(L, "prompt_tuning");
+    SkClaims c;
+    sk_claims_judge(&sk, &pre, &pro, &c);
+    lua_createtable(L, 4, 0);
+    for (int k = 0; k < 4; k++) {
+        lua_createtable(L, 0, 3);
+        lua_pushinteger(L, k + 1), lua_setfield(L, -2, "claim");
+        if (c.holds[k] >= 0) lua_pushboolean(L, c.holds[k]), lua_setfield(L, -2, "holds");
+        lua_pushstring(L, c.text[k]), lua_setfield(L, -2, "text");
+        lua_rawseti(L, -2, k + 1);
+    }
+    return 1;
+}
+
 void sk_lua_train_register(lua_State *L) {
     luaL_newmetatable(L, RUN_MT);
     lua_pushcfunction(L, run_index), lua_setfield(L, -2, "__index");
@@ -488,4 +541,5 @@ void sk_lua_train_register(lua_State *L) {
     lua_pushcfunction(L, l_evaluate), lua_setfield(L, -2, "evaluate");
     lua_pushcfunction(L, l_load_adapter), lua_setfield(L, -2, "load_adapter");
     lua_pushcfunction(L, l_default_lr), lua_setfield(L, -2, "default_lr");
+    lua_pushcfunction(L, l_claims), lua_setfield(L, -2, "claims");
 }

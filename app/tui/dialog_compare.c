@@ -1,7 +1,8 @@
 /* dialog_compare.c - finished runs side by side: trainable parameters, best and final
  * validation accuracy, steps to a target (0.9 x the best final accuracy among them),
- * seconds per step; SK-Tuning's four claims judged from those numbers (the same rules
- * as scripts/compare.lua, on whatever runs are here); export as Markdown, CSV, JSON. */
+ * seconds per step; SK-Tuning's four claims judged from those numbers by the engine
+ * (sk_claims_judge, as `sktune compare` does), on whatever runs are here; export as
+ * Markdown, CSV, JSON. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,8 +23,7 @@ typedef struct Table {
     Row *rows;
     int n;
     double target;
-    char claims[4][512];
-    int verdict[4]; /* 1 true, 0 false, -1 not testable */
+    SkClaims claims; /* the engine's rules, as `sktune compare` applies them */
 } Table;
 
 typedef struct Agg {
@@ -74,40 +74,13 @@ static void build(Workbench *wb, Table *t) {
     aggregate(t, SK_M_SK_PREFIX, &sk);
     aggregate(t, SK_M_PREFIX_TUNING, &pre);
     aggregate(t, SK_M_PROMPT_TUNING, &pro);
-    const char *what[4] = {"fewer parameters than prefix tuning", "converges faster than prefix tuning",
-                           "accuracy >= prefix and prompt tuning", "faster per step than prefix tuning"};
-    for (int c = 0; c < 4; c++) t->verdict[c] = -1;
-    if (sk.n && pre.n) {
-        t->verdict[0] = sk.params < pre.params;
-        snprintf(t->claims[0], sizeof t->claims[0], "%.0f vs %.0f", sk.params, pre.params);
-        t->verdict[1] = isfinite(sk.to_target) && sk.to_target < pre.to_target;
-        char a[32], b[32];
-        snprintf(a, sizeof a, isfinite(sk.to_target) ? "%.0f" : "never", sk.to_target);
-        snprintf(b, sizeof b, isfinite(pre.to_target) ? "%.0f" : "never", pre.to_target);
-        snprintf(t->claims[1], sizeof t->claims[1], "steps to %.3f: %s vs %s", t->target, a, b);
-        t->verdict[3] = sk.sps < pre.sps;
-        snprintf(t->claims[3], sizeof t->claims[3], "%.0f vs %.0f ms/step", 1000 * sk.sps, 1000 * pre.sps);
-    }
-    if (sk.n && (pre.n || pro.n)) {
-        bool ok = true;
-        char others[128] = "";
-        if (pre.n) ok = ok && sk.final >= pre.final - 0.005, snprintf(others, sizeof others, "prefix %.3f", pre.final);
-        if (pro.n) {
-            ok = ok && sk.final >= pro.final - 0.005;
-            size_t l = strlen(others);
-            snprintf(others + l, sizeof others - l, "%sprompt %.3f", l ? ", " : "", pro.final);
-        }
-        t->verdict[2] = ok;
-        snprintf(t->claims[2], sizeof t->claims[2], "sk_prefix %.3f vs %s", sk.final, others);
-    }
-    for (int c = 0; c < 4; c++) {
-        char detail[256];
-        snprintf(detail, sizeof detail, "%s", t->claims[c]);
-        if (t->verdict[c] < 0) snprintf(detail, sizeof detail, "needs finished sk_prefix and %s runs",
-                                        c == 2 ? "prefix_tuning or prompt_tuning" : "prefix_tuning");
-        snprintf(t->claims[c], sizeof t->claims[c], "claim %d, %s: %s (%s)", c + 1, what[c],
-                 t->verdict[c] < 0 ? "not tested" : t->verdict[c] ? "TRUE" : "FALSE", detail);
-    }
+    SkMethodResult judged[3];
+    const Agg *aggs[3] = {&sk, &pre, &pro};
+    for (int k = 0; k < 3; k++)
+        judged[k] = (SkMethodResult){.present = aggs[k]->n > 0, .params = aggs[k]->params,
+                                     .steps_to_target = isfinite(aggs[k]->to_target) ? aggs[k]->to_target : -1,
+                                     .accuracy = aggs[k]->final, .ms_per_step = 1000 * aggs[k]->sps};
+    sk_claims_judge(&judged[0], &judged[1], &judged[2], &t->claims);
 }
 
 static void row_text(const Row *r, char *buf, size_t cap) {
@@ -140,7 +113,8 @@ void DialogCompare_draw(Workbench *wb) {
     snprintf(line, sizeof line, "target: validation accuracy %.3f (%.1f x the best final score here)", t.target, TARGET_FRAC);
     Crt_put(y++, x, w, line, Crt_attr(CRT_DIM));
     for (int c = 0; c < 4; c++)
-        Crt_put(y++, x, w, t.claims[c], Crt_attr(t.verdict[c] < 0 ? CRT_DIM : t.verdict[c] ? CRT_GOOD : CRT_BAD));
+        Crt_put(y++, x, w, t.claims.text[c],
+                Crt_attr(t.claims.holds[c] < 0 ? CRT_DIM : t.claims.holds[c] ? CRT_GOOD : CRT_BAD));
     free(t.rows);
 }
 
@@ -212,8 +186,8 @@ int DialogCompare_export(Workbench *wb, char *base, size_t cap, SkError *err) {
     if (rc == 0) {
         m += (size_t)snprintf(md + m, big - m, "\n");
         for (int k = 0; k < 4; k++) {
-            m += (size_t)snprintf(md + m, big - m, "- %s\n", t.claims[k]);
-            cJSON_AddItemToArray(claims, cJSON_CreateString(t.claims[k]));
+            m += (size_t)snprintf(md + m, big - m, "- %s\n", t.claims.text[k]);
+            cJSON_AddItemToArray(claims, cJSON_CreateString(t.claims.text[k]));
         }
     }
     char *json = rc == 0 ? cJSON_Print(js) : NULL;

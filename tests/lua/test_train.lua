@@ -171,6 +171,21 @@ errors_with(function()
            on_step = function() error("callback boom") end}
 end, "callback boom", "on_step error propagates")
 
+-- the four claims: the engine's rules (the workbench's compare view applies the same)
+local cl = sk.claims{sk_prefix = {params = 100, steps_to_target = 40, accuracy = 0.80, ms_per_step = 90},
+                     prefix_tuning = {params = 1000, steps_to_target = nil, accuracy = 0.804, ms_per_step = 120},
+                     prompt_tuning = {params = 50, steps_to_target = 30, accuracy = 0.70, ms_per_step = 80}}
+check(#cl == 4 and cl[1].holds == true and cl[2].holds == true and cl[4].holds == true, "claims 1, 2, 4 hold")
+check(cl[3].holds == true and cl[3].text:find("sk_prefix 0.800 vs prefix_tuning 0.804, prompt_tuning 0.700", 1, true),
+      "claim 3 within 0.005: " .. cl[3].text)
+check(cl[2].text == "claim 2: faster convergence than prefix tuning: TRUE (steps to target 40 vs not reached)", cl[2].text)
+local cl2 = sk.claims{sk_prefix = {params = 100, steps_to_target = nil, accuracy = 0.7, ms_per_step = 90},
+                      prompt_tuning = {params = 50, steps_to_target = 30, accuracy = 0.71, ms_per_step = 80}}
+check(cl2[1].holds == nil and cl2[1].text:find("not tested", 1, true) and cl2[3].holds == false,
+      "without prefix_tuning: claims 1, 2, 4 not tested; claim 3 against prompt_tuning alone")
+errors_with(function() sk.claims{sk_prefix = {params = 1, acc = 2}} end, 'unknown field "acc"', "claims field typo")
+errors_with(function() sk.claims{lora = {}} end, 'unknown method "lora"', "claims method")
+
 -- options are checked where they are written
 errors_with(function() sk.method.sk_prefix{promt = "x"} end, 'unknown option "promt"', "method typo")
 errors_with(function() sk.method.sk_prefix{adapter = "huge"} end, "lowrank, linear, mlp or none", "bad adapter")

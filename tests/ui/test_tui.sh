@@ -85,7 +85,7 @@ if screen | LC_ALL=C.UTF-8 grep -qP '[\x{2801}-\x{28ff}]'; then pass "the chart 
 T send-keys -t ui Tab l
 check "the chart switches to the loss" "training loss vs step" 5
 T send-keys -t ui c
-check "compare lists finished runs with claim verdicts" "claim 1, fewer parameters than prefix tuning: (TRUE|FALSE)" 5
+check "compare lists finished runs with claim verdicts" "claim 1: fewer trainable parameters than prefix tuning: (TRUE|FALSE)" 5
 T send-keys -t ui e
 check "compare exports files" "wrote runs/compare-" 5
 T send-keys -t ui Escape
