@@ -188,8 +188,9 @@ void sk_model_kv_backward(SkModel *m, int layer, const float *g, int n, const fl
  * temperature 0 = greedy (argmax); otherwise logits / temperature, then top-k (0 = off)
  * and nucleus top-p (1 = off) filtering, sampled with the seeded RNG: the same seed
  * gives the same text. Stops at max_tokens, at stop_id, at the model's last position,
- * or when on_token returns nonzero. Each step reruns the prompt and what was generated
- * (no key/value cache yet), which is fine for small models and short texts. */
+ * or when on_token returns nonzero. The prompt runs once; each new token then runs alone
+ * against the keys/values of all before it (a key/value cache), so a step costs one
+ * token's forward pass plus attention over the text so far. */
 typedef struct SkGenerateOptions {
     int max_tokens;
     float temperature;
