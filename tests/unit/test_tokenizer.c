@@ -360,6 +360,58 @@ static void test_sentencepiece(void) {
     remove_variant(dir2);
 }
 
+/* Random byte strings (invalid UTF-8, controls, NUL, multi-byte fragments, the marker
+ * "▁" itself, special-token text) through every tokenizer: no error, every id in the
+ * vocabulary, and an exact round trip where the reference decoder gives the text back
+ * (byte-level ones; Llama 2's legacy layout when the text has no "▁" and no added token,
+ * which it decodes as a space and surrounds with spaces; NFC and Metaspace change others). */
+static void test_fuzz(void) {
+    static const char *dirs[] = {"gpt2-tokenizer", "tokenizer/llama3-reduced", "tokenizer/llama2-reduced",
+                                 "tokenizer/qwen2-reduced", "tokenizer/llama2_metaspace-reduced"};
+    static const int exact[] = {2, 2, 1, 0, 0}; /* 2 always, 1 without "▁" or added tokens, 0 never */
+    static const char *pieces[] = {"\xe2\x96\x81", "<s>", "</s>", "<|endoftext|>", "\xcc\x81", "e", " ", "\n", "12",
+                                   "\xf0\x9f", "\xff", "'s", "\x00", "\xc3\xa9", "\xea\xb0\x80"};
+    uint64_t r = 12345;
+    for (size_t k = 0; k < sizeof dirs / sizeof *dirs; k++) {
+        SkTokenizer *t = load(dirs[k]);
+        int bad_ids = 0, bad_rt = 0, errors = 0, checked = 0;
+        for (int i = 0; i < 400; i++) {
+            char text[260];
+            size_t len = 0;
+            int parts = 1 + (int)(r % 12);
+            for (int p = 0; p < parts && len < 200; p++) {
+                r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+                if ((r >> 60) < 6) text[len++] = (char)(r >> 33); /* any byte */
+                else {
+                    const char *pc = pieces[(r >> 40) % (sizeof pieces / sizeof *pieces)];
+                    size_t n = pc[0] ? strlen(pc) : 1; /* "\x00" is one NUL byte */
+                    memcpy(text + len, pc, n), len += n;
+                }
+            }
+            SkIds ids = {0};
+            SkError err;
+            if (sk_tokenizer_encode(t, text, len, true, &ids, &err) != 0) {
+                if (errors++ < 3) printf("  %s: %s\n", dirs[k], err.msg);
+                continue;
+            }
+            for (int j = 0; j < ids.n; j++) bad_ids += ids.ids[j] < 0 || ids.ids[j] >= sk_tokenizer_vocab_size(t);
+            SkIds plain = {0};
+            text[len] = 0; /* for strstr: a NUL inside ends the search early, which only skips checks */
+            bool plain_text = !strstr(text, "\xe2\x96\x81") && !strstr(text, "<s>") && !strstr(text, "</s>") &&
+                              !memchr(text, 0, len);
+            if ((exact[k] == 2 || (exact[k] == 1 && plain_text)) &&
+                sk_tokenizer_encode(t, text, len, false, &plain, &err) == 0 && (++checked, !roundtrip(t, text, len, &plain)))
+                bad_rt++;
+            sk_ids_free(&ids), sk_ids_free(&plain);
+        }
+        CHECK(errors == 0 && bad_ids == 0 && bad_rt == 0, "%s: %d errors, %d ids out of range, %d round trips wrong",
+              dirs[k], errors, bad_ids, bad_rt);
+        printf("  %-36s 400 random byte strings: %d errors, %d bad ids, %d of %d round trips wrong\n", dirs[k],
+               errors, bad_ids, bad_rt, checked);
+        sk_tokenizer_free(t);
+    }
+}
+
 int main(int argc, char **argv) {
     fixtures = argc > 1 ? argv[1] : "tests/fixtures";
     test_golden();
@@ -368,5 +420,6 @@ int main(int argc, char **argv) {
     test_bad_files();
     test_llama3_bos();
     test_sentencepiece();
+    test_fuzz();
     return tu_finish("test_tokenizer");
 }
