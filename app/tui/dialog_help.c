@@ -3,7 +3,7 @@
 
 static const char *HELP[][2] = {
     {"F1 / ?", "this help (? and letters: outside text fields)"},
-    {"F2 F3 Tab S-Tab", "focus prompt / runs / next / previous panel"},
+    {"F2 F3 Tab S-Tab", "focus prompt / runs (examples: the run's predictions) / next / prev"},
     {"F4", "open another model or task"},
     {"F5 / n", "new run: method, its options, learning rate, steps"},
     {"F6 / c", "compare finished runs, claims, export files"},

@@ -156,6 +156,27 @@ static void finish(Runs *r, Run *run, RunState state, const char *fmt, const cha
     pthread_mutex_unlock(&r->mu);
 }
 
+/* A trained run's predictions for the example rows, for the examples pane (worker thread). */
+static void predict_examples(Runs *r, Run *run, const SkTask *task, int max_len) {
+    const SkDataset *ex = r->examples;
+    if (!ex || ex->n == 0 || ex->n > SCORER_EXAMPLES) return;
+    int pred[SCORER_EXAMPLES];
+    float *probs = malloc((size_t)ex->n * (size_t)ex->n_labels * sizeof *probs);
+    SkMetrics m;
+    SkError err;
+    if (!probs || sk_evaluate(task, ex, ex->n, max_len, &m, pred, probs, &err) != 0) {
+        if (probs) TLog_add(r->log, "run %d: predicting the example rows: %s", run->id, err.msg);
+        free(probs);
+        return;
+    }
+    pthread_mutex_lock(&r->mu);
+    for (int i = 0; i < ex->n; i++) run->ex_pred[i] = pred[i], run->ex_prob[i] = probs[i * ex->n_labels + pred[i]];
+    run->n_ex = ex->n;
+    r->version++;
+    pthread_mutex_unlock(&r->mu);
+    free(probs);
+}
+
 static void evaluate_adapter(Runs *r, Run *run) {
     Session *s = r->session;
     SkError err;
@@ -186,6 +207,7 @@ static void evaluate_adapter(Runs *r, Run *run) {
         finish(r, run, RUN_FAILED, "%s", err.msg);
         return;
     }
+    predict_examples(r, run, &task, 128);
     pthread_mutex_lock(&r->mu);
     run->method = method, run->head = head;
     run->params = sk_method_n_params(method);
@@ -232,6 +254,7 @@ static void *worker(void *arg) {
     SkTask task = {.model = s->model, .tok = s->tok, .method = method, .head = head};
     SkRunResult res;
     int rc = sk_train(&task, &s->task.train, &s->task.validation, &tc, on_step, run, &res, &err);
+    if (rc == 0 && !res.failed) predict_examples(r, run, &task, tc.max_len);
     pthread_mutex_lock(&r->mu);
     run->method = method, run->head = head;
     if (rc == 0) run->params = res.params;
@@ -352,6 +375,7 @@ void Runs_forget_model(Runs *r) {
         sk_head_free(r->v[i]->head);
         sk_method_free(r->v[i]->method);
         r->v[i]->head = NULL, r->v[i]->method = NULL;
+        r->v[i]->n_ex = 0; /* the rows belonged to the task being closed */
     }
     r->version++;
     pthread_mutex_unlock(&r->mu);

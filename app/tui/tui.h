@@ -135,6 +135,8 @@ typedef struct RunSpec {
 } RunSpec;
 
 struct Runs;
+#define SCORER_EXAMPLES 6 /* example rows shown under the runs */
+
 typedef struct Run {
     struct Runs *owner;
     int id;
@@ -161,6 +163,10 @@ typedef struct Run {
     bool joinable;
     SkMethod *method;     /* kept after training for saving and predicting */
     SkHead *head;
+    /* its predictions for the example rows once trained (guarded by Runs.mu) */
+    int n_ex;
+    int ex_pred[SCORER_EXAMPLES];
+    float ex_prob[SCORER_EXAMPLES];
 } Run;
 
 typedef struct Runs {
@@ -171,6 +177,7 @@ typedef struct Runs {
     int max_parallel;
     Session *session;
     TLog *log;
+    const SkDataset *examples; /* the example rows a finished run predicts (the scorer's) */
     unsigned version;     /* bumped on every change: the screen redraws */
 } Runs;
 
@@ -197,7 +204,6 @@ const char *Run_state_name(RunState s);
 
 /* ---- scorer: zero-shot score of the prompt ----------------------------------------------- */
 
-#define SCORER_EXAMPLES 6
 typedef struct ScorerResult {
     unsigned gen;
     char prompt[2048];

@@ -60,6 +60,9 @@ int Wb_snapshot(Workbench *wb, RunView **out) {
         x->kind = run->spec.method.kind;
         x->has_method = run->method != NULL;
         x->steps_to_target = -1;
+        x->n_ex = run->n_ex;
+        memcpy(x->ex_pred, run->ex_pred, sizeof x->ex_pred);
+        memcpy(x->ex_prob, run->ex_prob, sizeof x->ex_prob);
         snprintf(x->message, sizeof x->message, "%s", run->message);
         snprintf(x->out_dir, sizeof x->out_dir, "%s", run->out_dir);
     }
@@ -183,7 +186,7 @@ static void draw(Workbench *wb) {
     PanelRuns_draw(wb, wb->lay.runs, v, n);
     if (wb->show_log) PanelLog_draw(wb, wb->lay.chart);
     else PanelChart_draw(wb, wb->lay.chart, v, n);
-    PanelExamples_draw(wb, wb->lay.examples);
+    PanelExamples_draw(wb, wb->lay.examples, v, n);
     draw_keys(wb);
     free(v);
     switch (wb->dialog) {
@@ -310,6 +313,7 @@ static int start(Workbench *wb, const WorkbenchOptions *o, char *msg, size_t cap
         TLog_free(&wb->log);
         return -1;
     }
+    wb->runs.examples = &wb->scorer.examples;
     Editor_set(&wb->prompt, o->prompt ? o->prompt : wb->session.task.prompt);
     Session_history_load(&wb->session, &wb->history, &wb->n_history);
     wb->hist_pos = wb->n_history;

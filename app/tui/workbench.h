@@ -32,6 +32,9 @@ typedef struct RunView {
     char out_dir[1024];
     bool has_method;
     int steps_to_target; /* filled by the compare view */
+    int n_ex;            /* predictions for the example rows once trained */
+    int ex_pred[SCORER_EXAMPLES];
+    float ex_prob[SCORER_EXAMPLES];
 } RunView;
 
 typedef enum { INPUT_SAVE_ADAPTER, INPUT_LOAD_ADAPTER } InputAction;
@@ -116,7 +119,9 @@ void PanelChart_draw(Workbench *wb, Rect r, const RunView *v, int n);
 bool PanelChart_key(Workbench *wb, int is_key, wint_t ch);
 void PanelLog_draw(Workbench *wb, Rect r);
 bool PanelLog_key(Workbench *wb, int is_key, wint_t ch);
-void PanelExamples_draw(Workbench *wb, Rect r);
+/* the example rows: zero-shot with the current prompt, or, while the runs table has the
+ * focus, the selected trained run's predictions */
+void PanelExamples_draw(Workbench *wb, Rect r, const RunView *v, int n);
 
 /* dialogs: open, draw, key (a dialog closes itself by setting wb->dialog = DLG_NONE) */
 void DialogHelp_draw(Workbench *wb);

@@ -90,6 +90,12 @@ T send-keys -t ui e
 check "compare exports files" "wrote runs/compare-" 5
 T send-keys -t ui Escape
 ls "$WORK"/runs/compare-*.json >/dev/null 2>&1 && pass "export files exist" || fail "export files exist"
+# with the runs table focused, the examples pane shows the selected trained run's predictions
+T send-keys -t ui F3
+check "the examples pane shows the selected run's predictions" "Examples \(validation, run [0-9]+ [a-z_]+ after training\)" 5
+check "the run's predictions fill the rows" "(ok|no) +\(" 5
+T send-keys -t ui F2
+check "back on the prompt, the examples are zero-shot again" "Examples \(validation, zero-shot with this prompt\)" 5
 
 # ---- 2b. a Lua script run from the workbench: output in the log, its runs in the table --------
 T send-keys -t ui F7
