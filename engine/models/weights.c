@@ -57,11 +57,12 @@ int sk_model_set_dtype(SkModel *m, SkDtype hold, SkError *err) {
         SkParam *p = &m->params[i];
         if (p->w) sk_param_read(&old[i], 0, p->numel, p->w);
         else if (old[i].w16 && old[i].bf16 == p->bf16) memcpy(p->w16, old[i].w16, p->numel * sizeof(uint16_t));
-        else
-            for (size_t k = 0; k < p->numel; k++) { /* from fp32, or between the two 16-bit types */
-                float v;
-                sk_param_read(&old[i], k, 1, &v);
-                p->w16[k] = p->bf16 ? sk_f32_to_bf16(v) : sk_f32_to_f16(v);
+        else /* from fp32, or between the two 16-bit types: through fp32 in chunks */
+            for (size_t k = 0; k < p->numel; k += 4096) {
+                float v[4096];
+                size_t n = p->numel - k < 4096 ? p->numel - k : 4096;
+                sk_param_read(&old[i], k, n, v);
+                for (size_t j = 0; j < n; j++) p->w16[k + j] = p->bf16 ? sk_f32_to_bf16(v[j]) : sk_f32_to_f16(v[j]);
             }
     }
     free(old32), free(old16), free(old);
