@@ -42,7 +42,8 @@ int32_t sk_tokenizer_bos(const SkTokenizer *t); /* -1 when none */
 int32_t sk_tokenizer_eos(const SkTokenizer *t);
 const char *sk_tokenizer_kind(const SkTokenizer *t); /* e.g. "byte-level BPE (tokenizer.json)" */
 const char *sk_tokenizer_piece(const SkTokenizer *t, int32_t id); /* vocabulary string */
-/* Writes DIR/tokenizer.json (byte-level BPE, merges as pairs), as Hugging Face's
+/* Writes DIR/tokenizer.json (byte-level BPE, merges as pairs; a tokenizer of another
+ * layout read from a folder has that folder's tokenizer files copied), as Hugging Face's
  * tokenizers library reads it. */
 int sk_tokenizer_save(const SkTokenizer *t, const char *dir, SkError *err);
 /* Learns a byte-level BPE vocabulary of vocab_size tokens from text (special tokens

@@ -258,6 +258,19 @@ static int model_generate(lua_State *L) {
     return 2;
 }
 
+/* m:hold_weights("bf16" | "f16" | "f32"): how the weight matrices are held in memory
+ * (16 bits halves them; from fp32 that rounds each weight). */
+static int model_hold_weights(lua_State *L) {
+    LuaModel *m = check_model(L, 1);
+    const char *name = luaL_checkstring(L, 2);
+    SkDtype dt = !strcmp(name, "bf16") ? SK_DT_BF16 : !strcmp(name, "f16") ? SK_DT_F16 : !strcmp(name, "f32") ? SK_DT_F32
+                                                                                                              : SK_DT_COUNT;
+    if (dt == SK_DT_COUNT) return luaL_error(L, "hold_weights: \"%s\" (bf16, f16 or f32)", name);
+    SkError err;
+    if (sk_model_set_dtype(m->model, dt, &err) != 0) return sk_lua_error(L, &err);
+    return 0;
+}
+
 static int model_logits(lua_State *L) { return model_run(L, true); }
 static int model_hidden(lua_State *L) { return model_run(L, false); }
 
@@ -267,6 +280,12 @@ static int model_index(lua_State *L) {
     if (!strcmp(key, "config")) {
         lua_getiuservalue(L, 1, 1);
         return 1;
+    }
+    if (!strcmp(key, "held")) { /* "F32", "F16" or "BF16": how the weights are held now */
+        return lua_pushstring(L, sk_dtype_name(sk_model_dtype_held(check_model(L, 1)->model))), 1;
+    }
+    if (!strcmp(key, "weight_bytes")) {
+        return lua_pushinteger(L, (lua_Integer)sk_model_weight_bytes(check_model(L, 1)->model)), 1;
     }
     if (!strcmp(key, "tokenizer")) {
         lua_getiuservalue(L, 1, 2);
@@ -359,7 +378,8 @@ int sk_lua_model_perplexity(lua_State *L);
 void sk_lua_model_register(lua_State *L) {
     static const luaL_Reg model_methods[] = {
         {"logits", model_logits}, {"hidden", model_hidden}, {"save", model_save},
-        {"generate", model_generate}, {"perplexity", sk_lua_model_perplexity}, {NULL, NULL}};
+        {"generate", model_generate}, {"perplexity", sk_lua_model_perplexity},
+        {"hold_weights", model_hold_weights}, {NULL, NULL}};
     static const luaL_Reg tok_methods[] = {
         {"encode", tok_encode}, {"decode", tok_decode}, {"piece", tok_piece}, {NULL, NULL}};
     luaL_newmetatable(L, MODEL_MT);

@@ -239,6 +239,7 @@ int sk_tokenizer_load(const char *dir, SkTokenizer **out, SkError *err) {
         sk_tokenizer_free(t);
         return -1;
     }
+    snprintf(t->source, sizeof t->source, "%s", dir);
     *out = t;
     return 0;
 }
@@ -459,10 +460,29 @@ const char *sk_tokenizer_piece(const SkTokenizer *t, int32_t id) {
     return id >= 0 && id < t->vocab_size ? t->pieces[id] : NULL;
 }
 
+/* Copies the files a tokenizer was read from (the layouts the writer below does not speak). */
+static int copy_source(const SkTokenizer *t, const char *dir, SkError *err) {
+    static const char *files[] = {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"};
+    if (sk_mkdir_p(dir, err) != 0) return -1;
+    for (size_t k = 0; k < sizeof files / sizeof *files; k++) {
+        char src[2048], dst[2048], *text;
+        size_t len;
+        if (sk_path_join(src, sizeof src, t->source, files[k], err) || sk_path_join(dst, sizeof dst, dir, files[k], err))
+            return -1;
+        if (!sk_file_exists(src) || !strcmp(src, dst)) continue;
+        if (sk_read_file(src, &text, &len, err) != 0) return -1;
+        int rc = sk_write_file_atomic(dst, text, len, err);
+        free(text);
+        if (rc != 0) return -1;
+    }
+    return 0;
+}
+
 int sk_tokenizer_save(const SkTokenizer *t, const char *dir, SkError *err) {
-    if (t->pretok != sk_pretok_gpt2_next || t->ignore_merges || !t->byte_level || t->nfc) /* GPT-2's layout only */
-        return sk_err(err, "%s: saving a %s tokenizer is not supported yet (copy its tokenizer.json instead)", dir,
-                      t->kind);
+    if (t->pretok != sk_pretok_gpt2_next || t->ignore_merges || !t->byte_level || t->nfc) { /* GPT-2's layout only */
+        if (t->source[0]) return copy_source(t, dir, err);
+        return sk_err(err, "%s: saving a %s tokenizer built in memory is not supported", dir, t->kind);
+    }
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "version", "1.0");
     cJSON_AddNullToObject(root, "truncation");

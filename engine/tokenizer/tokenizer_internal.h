@@ -52,6 +52,7 @@ typedef enum {
 
 struct SkTokenizer {
     char kind[96];
+    char source[1024];      /* the folder it was read from ("" when built in memory) */
     int vocab_size;
     char **pieces;          /* [vocab_size] vocabulary strings (byte-level alphabet) */
     SkStrMap vocab;         /* piece -> id */

@@ -124,5 +124,21 @@ errors_with(function() lg:get(1) end, "needs 2 indices", "tensor rank mismatch")
 errors_with(function() sk.load_npy("/nonexistent.npy") end, "nonexistent.npy", "missing npy")
 errors_with(function() tok:decode({100000}) end, "not an id", "decode bad id")
 
+-- holding the weights in 16 bits: half the memory, logits of the rounded weights
+local m16 = sk.load_model(fixtures .. "/models/gpt2-tiny-bf16")
+check(m16.held == "BF16", "a BF16 checkpoint is held in BF16: " .. m16.held)
+local ids16 = m16.tokenizer:encode("The quick brown fox")
+local before = m16:logits(ids16):row(#ids16)
+local bytes16 = m16.weight_bytes
+m16:hold_weights("f32")
+check(m16.held == "F32" and m16.weight_bytes > 1.9 * bytes16, "f32 holding doubles the matrices' memory")
+local after = m16:logits(ids16):row(#ids16)
+local same = true
+for v = 1, #before do same = same and math.abs(before[v] - after[v]) <= 1e-5 * (1 + math.abs(before[v])) end
+check(same, "the same values held in fp32 give the same logits")
+m16:hold_weights("bf16")
+check(m16.held == "BF16" and m16.weight_bytes == bytes16, "and back to BF16")
+errors_with(function() m16:hold_weights("int8") end, "bf16, f16 or f32", "hold_weights bad type")
+
 print(string.format("test_model.lua: %d checks, %d failed", checks, failures))
 if failures > 0 then os.exit(1) end

@@ -336,6 +336,21 @@ static void test_sentencepiece(void) {
     sk_ids_free(&a), sk_ids_free(&b);
     sk_tokenizer_free(t);
 
+    /* saving a layout the writer does not speak copies the files it was read from */
+    char saved[] = "/tmp/sktune-spsave-XXXXXX", path[1100];
+    REQUIRE(mkdtemp(saved), "mkdtemp");
+    t = load("tokenizer/llama2-reduced");
+    REQUIRE(sk_tokenizer_save(t, saved, &err) == 0, "%s", err.msg);
+    SkTokenizer *back;
+    REQUIRE(sk_tokenizer_load(saved, &back, &err) == 0, "%s", err.msg);
+    SkIds x1 = encode(t, "Hello world, <s> and 🤖", true), x2 = encode(back, "Hello world, <s> and 🤖", true);
+    CHECK(x1.n > 3 && ids_are(&x2, x1.ids, x1.n), "a saved SentencePiece tokenizer encodes as before");
+    sk_ids_free(&x1), sk_ids_free(&x2);
+    sk_tokenizer_free(back), sk_tokenizer_free(t);
+    snprintf(path, sizeof path, "%s/tokenizer.json", saved), unlink(path);
+    snprintf(path, sizeof path, "%s/tokenizer_config.json", saved), unlink(path);
+    rmdir(saved);
+
     char dir[] = "/tmp/sktune-sp-XXXXXX";
     write_variant("tokenizer/llama2-reduced", NULL, NULL,
                   "{\"tokenizer_class\": \"LlamaTokenizer\", \"bos_token\": \"<s>\", \"eos_token\": \"</s>\", "
