@@ -289,8 +289,8 @@ static int encode_section(SkTokenizer *t, const unsigned char *s, size_t len, bo
         if (rc == -2 && t->byte_level)
             rc = sk_err(err, "the vocabulary has no token for byte 0x%02x (not a byte-level vocabulary?)", s[i]);
         else if (rc == -2)
-            rc = sk_err(err, "the vocabulary has a character of \"%.*s\" neither as a token nor as <0xNN> bytes, "
-                             "and no unk_token", (int)(j - i > 40 ? 40 : j - i), (const char *)s + i);
+            rc = sk_err(err, "a character of \"%.*s\" is in the vocabulary neither as a token nor as <0xNN> "
+                             "bytes, and there is no unk_token", (int)(j - i > 40 ? 40 : j - i), (const char *)s + i);
         else if (rc != 0)
             rc = sk_err(err, "out of memory while tokenizing");
         i = j;
