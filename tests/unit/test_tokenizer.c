@@ -336,6 +336,23 @@ static void test_sentencepiece(void) {
     sk_ids_free(&a), sk_ids_free(&b);
     sk_tokenizer_free(t);
 
+    /* a character with no token, no byte fallback and no unk: an error naming the text */
+    char tiny[] = "/tmp/sktune-sptiny-XXXXXX", tpath[1100];
+    REQUIRE(mkdtemp(tiny), "mkdtemp");
+    snprintf(tpath, sizeof tpath, "%s/tokenizer.json", tiny);
+    write_text(tpath, "{\"pre_tokenizer\": null, \"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0, \"b\": 1, "
+                      "\"ab\": 2}, \"merges\": [\"a b\"]}}");
+    REQUIRE(sk_tokenizer_load(tiny, &t, &err) == 0, "%s", err.msg);
+    SkIds ab = encode(t, "abab", false);
+    CHECK(ids_are(&ab, (int32_t[]){2, 2}, 2), "character-level BPE without a pre-tokenizer merges across the text");
+    sk_ids_free(&ab);
+    SkIds bad = {0};
+    CHECK(sk_tokenizer_encode(t, "abc", 3, false, &bad, &err) != 0 && strstr(err.msg, "no unk_token"),
+          "a character with no token is an error: %s", err.msg);
+    sk_ids_free(&bad);
+    sk_tokenizer_free(t);
+    unlink(tpath), rmdir(tiny);
+
     /* saving a layout the writer does not speak copies the files it was read from */
     char saved[] = "/tmp/sktune-spsave-XXXXXX", path[1100];
     REQUIRE(mkdtemp(saved), "mkdtemp");
