@@ -205,6 +205,13 @@ typedef int (*SkTokenFn)(void *ctx, int32_t id);
 int sk_model_generate(SkModel *m, const int32_t *prompt, int n, const SkGenerateOptions *o,
                       int32_t *out, int *n_out, SkTokenFn on_token, void *ctx, SkError *err);
 
+/* The LM head's logits for k token ids only: out[n, k] = hidden[n, d] @ W[ids]^T (a
+ * verbalizer needs its label words' logits, not the whole vocabulary's), and backward:
+ * d_hidden[n, d] += dout[n, k] @ W[ids], and W's gradient rows when it trains. */
+void sk_model_lm_rows(SkModel *m, const float *hidden, int n, const int32_t *ids, int k, float *out);
+void sk_model_lm_rows_backward(SkModel *m, const float *hidden, const float *dout, int n, const int32_t *ids, int k,
+                               float *d_hidden);
+
 /* FLOPs of one forward pass of the blocks over B x T tokens (matmuls + attention). */
 double sk_model_forward_flops(const SkModel *m, int B, int T, bool with_lm_head);
 

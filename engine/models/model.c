@@ -367,6 +367,35 @@ void sk_model_lm_backward(SkModel *m, const float *hidden, const float *dlogits,
     sk_linear_backward_m(m->pool, d_hidden, g, NULL, dlogits, hidden, W, n, m->cfg.d_model, m->cfg.vocab_size);
 }
 
+/* The k rows of the LM head for ids, in fp32, in this thread's conversion buffer. */
+static const float *lm_rows(SkModel *m, const int32_t *ids, int k, float **grad) {
+    SkMat W = m->arch->lm_head(m, grad);
+    size_t d = (size_t)m->cfg.d_model;
+    float *rows = sk_mat_scratch((size_t)k * d);
+    for (int j = 0; j < k; j++) sk_mat_read(W, (size_t)ids[j] * d, d, rows + (size_t)j * d);
+    return rows;
+}
+
+void sk_model_lm_rows(SkModel *m, const float *hidden, int n, const int32_t *ids, int k, float *out) {
+    int d = m->cfg.d_model;
+    const float *rows = lm_rows(m, ids, k, NULL);
+    sk_linear_forward(out, hidden, rows, NULL, n, d, k, false); /* out[n,k] = hidden @ rows^T */
+}
+
+void sk_model_lm_rows_backward(SkModel *m, const float *hidden, const float *dout, int n, const int32_t *ids, int k,
+                               float *d_hidden) {
+    int d = m->cfg.d_model;
+    float *g = NULL;
+    const float *rows = lm_rows(m, ids, k, &g);
+    sk_linear_backward(d_hidden, NULL, NULL, dout, hidden, rows, n, d, k); /* d_hidden += dout @ rows */
+    for (int j = 0; g && j < k; j++) /* a trained head: its rows' gradients (ids may repeat) */
+        for (int b = 0; b < n; b++) {
+            float s = dout[(size_t)b * k + j];
+            float *gr = g + (size_t)ids[j] * d;
+            for (int i = 0; i < d; i++) gr[i] += s * hidden[(size_t)b * d + i];
+        }
+}
+
 double sk_model_forward_flops(const SkModel *m, int B, int T, bool with_lm_head) {
     const SkModelConfig *c = &m->cfg;
     double N = (double)B * T, d = c->d_model, q = (double)c->n_head * c->head_dim;

@@ -20,7 +20,11 @@ struct SkHead {
     SkTrainable tr[2];
     int n_tr;
     float *pooled, *factor, *dropped, *dpooled; /* [max_B, d]: features, dropout factors */
-    float *logits, *dlogits;        /* verbalizer: [max_B, V] */
+    float *logits, *dlogits;        /* verbalizer with log_prob: [max_B, V] */
+    int32_t uniq[SK_MAX_CLASSES * SK_MAX_WORDS]; /* verbalizer: its distinct label-word tokens */
+    int n_uniq;
+    int col[SK_MAX_CLASSES][SK_MAX_WORDS]; /* each word's column among them */
+    float *wl, *dwl;                /* verbalizer without log_prob: [max_B, n_uniq] word logits */
     double *lse;                    /* verbalizer log_prob: each row's log-sum-exp, [max_B] */
     int *first, *len;               /* the rows each batch row read, from forward */
     int B, S;
@@ -164,19 +168,34 @@ int sk_head_new(SkModel *m, SkTokenizer *tok, const SkHeadConfig *cfg, int max_b
             for (size_t i = 0; i < h->tr[0].numel; i++) h->tr[0].w[i] = 0.02f * sk_rng_normal(&h->rng);
     }
     if (rc == 0 && cfg->kind == SK_HEAD_VERBALIZER) {
-        h->logits = calloc((size_t)max_batch * h->V, sizeof(float));
-        h->dlogits = calloc((size_t)max_batch * h->V, sizeof(float));
+        if (cfg->log_prob) { /* the log-softmax needs every logit */
+            h->logits = calloc((size_t)max_batch * h->V, sizeof(float));
+            h->dlogits = calloc((size_t)max_batch * h->V, sizeof(float));
+        }
         h->lse = calloc((size_t)max_batch, sizeof(double));
-        if (!h->logits || !h->dlogits || !h->lse) rc = sk_err(err, "out of memory");
+        if ((cfg->log_prob && (!h->logits || !h->dlogits)) || !h->lse) rc = sk_err(err, "out of memory");
         if (rc == 0 && !tok) rc = sk_err(err, "head: a verbalizer needs the model's tokenizer");
         for (int c = 0; rc == 0 && c < cfg->n_classes; c++)
             for (int w = 0; rc == 0 && w < cfg->n_words[c]; w++) {
                 SkIds ids = {0};
                 if (sk_tokenizer_encode_word(tok, cfg->words[c][w], cfg->space, &ids, err) != 0) rc = -1;
                 else if (ids.n == 0) rc = sk_err(err, "head: label word \"%s\" has no tokens", cfg->words[c][w]);
+                else if (ids.ids[0] >= h->V)
+                    rc = sk_err(err, "head: label word \"%s\" is token %d, past the model's vocabulary (%d)",
+                                cfg->words[c][w], ids.ids[0], h->V);
                 else h->word_ids[c][w] = ids.ids[0];
                 sk_ids_free(&ids);
+                if (rc != 0) break;
+                int k = 0; /* its column among the distinct word tokens */
+                while (k < h->n_uniq && h->uniq[k] != h->word_ids[c][w]) k++;
+                if (k == h->n_uniq) h->uniq[h->n_uniq++] = h->word_ids[c][w];
+                h->col[c][w] = k;
             }
+        if (rc == 0 && !cfg->log_prob) {
+            h->wl = calloc((size_t)max_batch * h->n_uniq, sizeof(float));
+            h->dwl = calloc((size_t)max_batch * h->n_uniq, sizeof(float));
+            if (!h->wl || !h->dwl) rc = sk_err(err, "out of memory");
+        }
     }
     if (rc == 0 && cfg->template_text[0]) {
         if (!tok) rc = sk_err(err, "head: a template needs the model's tokenizer");
@@ -194,7 +213,7 @@ void sk_head_free(SkHead *h) {
     if (!h) return;
     for (int i = 0; i < h->n_tr; i++) free(h->tr[i].w), free(h->tr[i].g);
     free(h->pooled), free(h->factor), free(h->dropped), free(h->dpooled);
-    free(h->logits), free(h->dlogits), free(h->lse);
+    free(h->logits), free(h->dlogits), free(h->lse), free(h->wl), free(h->dwl);
     free(h->first), free(h->len);
     sk_ids_free(&h->templ);
     free(h);
@@ -232,6 +251,16 @@ void sk_head_forward(SkHead *h, const float *hidden, int B, int S, int first, co
                 for (int i = 0; i < d; i++) p[i] += rows[(size_t)r * d + i];
             for (int i = 0; i < d; i++) p[i] /= (float)(r1 - r0);
         }
+    }
+    if (h->cfg.kind == SK_HEAD_VERBALIZER && !h->cfg.log_prob) { /* the label words' logits alone */
+        sk_model_lm_rows(h->model, h->pooled, B, h->uniq, h->n_uniq, h->wl);
+        for (int b = 0; b < B; b++)
+            for (int c = 0; c < h->C; c++) {
+                double sc = 0;
+                for (int w = 0; w < h->cfg.n_words[c]; w++) sc += h->wl[(size_t)b * h->n_uniq + h->col[c][w]];
+                scores[b * h->C + c] = (float)(sc / h->cfg.n_words[c]);
+            }
+        return;
     }
     if (h->cfg.kind == SK_HEAD_VERBALIZER) {
         sk_model_lm_logits(h->model, h->pooled, B, h->logits);
@@ -282,6 +311,21 @@ double sk_head_loss(const SkHead *h, const float *scores, const int *labels,
 
 void sk_head_backward(SkHead *h, const float *dscores, int B, int S, float *d_hidden) {
     int d = h->d;
+    if (h->cfg.kind == SK_HEAD_VERBALIZER && !h->cfg.log_prob) {
+        memset(h->dwl, 0, (size_t)B * h->n_uniq * sizeof(float));
+        for (int b = 0; b < B; b++)
+            for (int c = 0; c < h->C; c++) {
+                float g = dscores[b * h->C + c] / (float)h->cfg.n_words[c];
+                for (int w = 0; w < h->cfg.n_words[c]; w++) h->dwl[(size_t)b * h->n_uniq + h->col[c][w]] += g;
+            }
+        memset(h->dpooled, 0, (size_t)B * d * sizeof(float));
+        sk_model_lm_rows_backward(h->model, h->pooled, h->dwl, B, h->uniq, h->n_uniq, h->dpooled);
+        for (int b = 0; b < B; b++) {
+            float *dst = d_hidden + ((size_t)b * S + h->first[b] + h->len[b] - 1) * d;
+            for (int i = 0; i < d; i++) dst[i] += h->dpooled[(size_t)b * d + i];
+        }
+        return;
+    }
     if (h->cfg.kind == SK_HEAD_VERBALIZER) {
         /* d logits: each class's words share its score's gradient (and the log-softmax's) */
         for (int b = 0; b < B; b++) {

@@ -78,6 +78,15 @@ static void run(SkModel *m, float **logits, float **dinp) {
     REQUIRE(sk_model_forward(m, a, &batch, NULL, &err) == 0, "%s", err.msg);
     *logits = malloc(sizeof(float) * N * c->vocab_size);
     sk_model_lm_logits(m, sk_acts_hidden(a), N, *logits);
+    /* the LM head on a few token ids equals those columns of the full logits */
+    int32_t some[4] = {5, 17, 17, c->vocab_size - 1};
+    float rows[18 * 4];
+    sk_model_lm_rows(m, sk_acts_hidden(a), N, some, 4, rows);
+    double worst = 0;
+    for (int n = 0; n < N; n++)
+        for (int j = 0; j < 4; j++)
+            worst = fmax(worst, fabs(rows[n * 4 + j] - (*logits)[(size_t)n * c->vocab_size + some[j]]));
+    CHECK(worst <= 1e-5, "%s: logits of chosen ids differ from the full logits by %g", c->arch, worst);
     float *dh = calloc((size_t)N * c->d_model, sizeof(float));
     float *dl = malloc(sizeof(float) * N * c->vocab_size);
     for (size_t i = 0; i < (size_t)N * c->vocab_size; i++) dl[i] = (*logits)[i] * 1e-3f;
