@@ -259,46 +259,34 @@ static int merge_symbols(const SkTokenizer *t, int32_t *sym, int n) {
     return k;
 }
 
-/* The initial symbols of a pre-token. Byte-level: each byte's token. Otherwise each
- * character's token, or -1 - (its byte offset) when the vocabulary lacks the character:
- * no merge involves it, and byte fallback or unk resolves it after merging. Returns the
- * count, or -2 when a byte-level vocabulary lacks a byte. */
+/* The initial symbols of a pre-token, as Hugging Face's BPE makes them: each byte's token
+ * (byte-level) or each character's; a character the vocabulary lacks becomes its <0xNN>
+ * byte tokens (byte fallback, when all exist), else the unk token (consecutive ones fused
+ * into one with fuse_unk), else nothing: Hugging Face drops it. At most len symbols. */
 static int initial_symbols(const SkTokenizer *t, const unsigned char *s, size_t len, int32_t *sym) {
     int n = 0;
-    if (t->byte_level) {
-        for (size_t i = 0; i < len; i++) {
-            if (t->byte_id[s[i]] < 0) return -2;
-            sym[n++] = t->byte_id[s[i]];
-        }
-        return n;
-    }
+    bool prev_unk = false;
     for (size_t i = 0; i < len;) {
         uint32_t cp;
-        int m = sk_utf8_decode(s + i, len - i, &cp);
-        int32_t id;
-        sym[n++] = sk_strmap_get(&t->vocab, (const char *)s + i, (size_t)m, &id) ? id : -1 - (int32_t)i;
+        int m = t->byte_level ? 1 : sk_utf8_decode(s + i, len - i, &cp);
+        int32_t id = -1;
+        if (t->byte_level) id = t->byte_id[s[i]];
+        else if (!sk_strmap_get(&t->vocab, (const char *)s + i, (size_t)m, &id)) id = -1;
+        if (id < 0 && t->byte_fallback) {
+            bool all = true;
+            for (int k = 0; k < m && all; k++) all = t->fallback_id[s[i + (size_t)k]] >= 0;
+            if (all) {
+                for (int k = 0; k < m; k++) sym[n++] = t->fallback_id[s[i + (size_t)k]];
+                prev_unk = false;
+                i += (size_t)m;
+                continue;
+            }
+        }
+        if (id >= 0) sym[n++] = id, prev_unk = false;
+        else if (t->unk >= 0 && !(prev_unk && t->fuse_unk)) sym[n++] = t->unk, prev_unk = true;
         i += (size_t)m;
     }
     return n;
-}
-
-/* Emits a character the vocabulary lacks: its <0xNN> byte tokens, else unk (consecutive
- * unknowns fused into one when fuse_unk). -2 when there is neither. */
-static int emit_unknown(const SkTokenizer *t, const unsigned char *c, size_t len, bool *prev_unk, SkIds *out) {
-    uint32_t cp;
-    int m = sk_utf8_decode(c, len, &cp);
-    bool fallback = t->byte_fallback;
-    for (int k = 0; k < m && fallback; k++) fallback = t->fallback_id[c[k]] >= 0;
-    if (fallback) {
-        *prev_unk = false;
-        for (int k = 0; k < m; k++)
-            if (sk_ids_push(out, t->fallback_id[c[k]]) != 0) return -1;
-        return 0;
-    }
-    if (t->unk < 0) return -2;
-    if (*prev_unk && t->fuse_unk) return 0;
-    *prev_unk = true;
-    return sk_ids_push(out, t->unk);
 }
 
 /* Merges one pre-token into ids. */
@@ -316,19 +304,9 @@ static int bpe_merge(SkTokenizer *t, const unsigned char *s, size_t len, SkIds *
     int32_t stack_syms[64];
     int32_t *sym = len <= 64 ? stack_syms : malloc(len * sizeof *sym);
     if (!sym) return -1;
-    int n = initial_symbols(t, s, len, sym);
-    if (n >= 0) n = merge_symbols(t, sym, n);
-    int rc = n < 0 ? n : 0;
-    bool prev_unk = false;
-    for (int i = 0; i < n && rc == 0; i++) {
-        if (sym[i] >= 0) {
-            prev_unk = false;
-            rc = sk_ids_push(out, sym[i]);
-        } else {
-            size_t at = (size_t)(-1 - sym[i]);
-            rc = emit_unknown(t, s + at, len - at, &prev_unk, out);
-        }
-    }
+    int n = merge_symbols(t, sym, initial_symbols(t, s, len, sym));
+    int rc = n < 0 ? -1 : 0;
+    for (int i = 0; i < n && rc == 0; i++) rc = sk_ids_push(out, sym[i]);
     if (sym != stack_syms) free(sym);
     return rc;
 }

@@ -107,3 +107,18 @@ static size_t split_next(const unsigned char *s, size_t len, size_t i, int max_d
 
 size_t sk_pretok_llama3_next(const unsigned char *s, size_t len, size_t i) { return split_next(s, len, i, 3); }
 size_t sk_pretok_qwen2_next(const unsigned char *s, size_t len, size_t i) { return split_next(s, len, i, 1); }
+
+/* SmolLM's (and StarCoder's) pre-tokenizer, Sequence[Digits, ByteLevel]: numeric
+ * characters are split out first, each on its own (individual_digits) or as runs, and
+ * GPT-2's pattern then runs on each stretch between them as on a text of its own (its
+ * lookahead ends at the stretch's end). Numeric is Unicode's N, as Rust's is_numeric. */
+static size_t digits_gpt2_next(const unsigned char *s, size_t len, size_t i, bool individual) {
+    int n;
+    if (class_at(s, len, i, &n) == SK_UC_NUMBER) return individual ? i + (size_t)n : run_end(s, len, i, SK_UC_NUMBER);
+    size_t end = i;
+    while (end < len && class_at(s, len, end, &n) != SK_UC_NUMBER) end += (size_t)n;
+    return sk_pretok_gpt2_next(s, end, i);
+}
+
+size_t sk_pretok_digit_each_next(const unsigned char *s, size_t len, size_t i) { return digits_gpt2_next(s, len, i, true); }
+size_t sk_pretok_digit_runs_next(const unsigned char *s, size_t len, size_t i) { return digits_gpt2_next(s, len, i, false); }

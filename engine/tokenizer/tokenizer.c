@@ -285,14 +285,7 @@ static int encode_section(SkTokenizer *t, const unsigned char *s, size_t len, bo
     int rc = 0;
     for (size_t i = 0; i < len && rc == 0;) {
         size_t j = t->pretok ? t->pretok(s, len, i) : len;
-        rc = sk_bpe_encode_word(t, s + i, j - i, out);
-        if (rc == -2 && t->byte_level)
-            rc = sk_err(err, "the vocabulary has no token for byte 0x%02x (not a byte-level vocabulary?)", s[i]);
-        else if (rc == -2)
-            rc = sk_err(err, "a character of \"%.*s\" is in the vocabulary neither as a token nor as <0xNN> "
-                             "bytes, and there is no unk_token", (int)(j - i > 40 ? 40 : j - i), (const char *)s + i);
-        else if (rc != 0)
-            rc = sk_err(err, "out of memory while tokenizing");
+        if (sk_bpe_encode_word(t, s + i, j - i, out) != 0) rc = sk_err(err, "out of memory while tokenizing");
         i = j;
     }
     free(nfc), free(sp);

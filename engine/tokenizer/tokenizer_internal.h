@@ -94,6 +94,8 @@ int32_t sk_tokenizer_token_id(const SkTokenizer *t, const char *s);
 size_t sk_pretok_gpt2_next(const unsigned char *s, size_t len, size_t i);
 size_t sk_pretok_llama3_next(const unsigned char *s, size_t len, size_t i);
 size_t sk_pretok_qwen2_next(const unsigned char *s, size_t len, size_t i);
+size_t sk_pretok_digit_each_next(const unsigned char *s, size_t len, size_t i); /* Digits(individual) + ByteLevel */
+size_t sk_pretok_digit_runs_next(const unsigned char *s, size_t len, size_t i); /* Digits + ByteLevel */
 /* Registers an added special token (split out before pre-tokenization). */
 int sk_tokenizer_add_special(SkTokenizer *t, const char *content, int32_t id, SkError *err);
 /* The byte-level alphabet (bytes_to_unicode of GPT-2): byte -> code point. */

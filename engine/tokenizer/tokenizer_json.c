@@ -1,7 +1,7 @@
 /* tokenizer_json.c - reading Hugging Face's tokenizer.json: the BPE model, its normalizer,
  * pre-tokenizer, post-processor and decoder. The layouts understood are those of the
- * GPT-2 family (ByteLevel), Llama 3 and Qwen2 (a Split regex, then ByteLevel; Qwen2 with
- * NFC) and SentencePiece-converted BPE (Llama 2, Mistral, TinyLlama: "▁" for spaces with
+ * GPT-2 family (ByteLevel), SmolLM (Digits, then ByteLevel), Llama 3 and Qwen2 (a Split
+ * regex, then ByteLevel; Qwen2 with NFC) and SentencePiece-converted BPE (Llama 2, Mistral, TinyLlama: "▁" for spaces with
  * a Prepend normalizer or a Metaspace pre-tokenizer, byte fallback). Anything else is
  * refused by name rather than approximated. */
 #include <stdio.h>
@@ -100,19 +100,23 @@ static int read_pre_tokenizer(SkTokenizer *t, const cJSON *pre, const char *path
         return 0;
     }
     const cJSON *byte_level = pre;
-    if (type_is(pre, "Sequence")) { /* Llama 3, Qwen2: Split(regex) then ByteLevel */
+    if (type_is(pre, "Sequence")) { /* Llama 3, Qwen2: Split(regex) then ByteLevel; SmolLM: Digits then ByteLevel */
         const cJSON *list = get(pre, "pretokenizers");
         const cJSON *split = cJSON_GetArrayItem(list, 0), *bl = cJSON_GetArrayItem(list, 1);
         const cJSON *rx = get(get(split, "pattern"), "Regex");
         bool ok = cJSON_GetArraySize(list) == 2 && type_is(split, "Split") && type_is(bl, "ByteLevel") &&
                   str_is(get(split, "behavior"), "Isolated") && !cJSON_IsTrue(get(split, "invert")) &&
                   !cJSON_IsTrue(get(bl, "use_regex"));
-        if (ok && str_is(rx, LLAMA3_PATTERN)) t->pretok = sk_pretok_llama3_next;
+        bool digits = cJSON_GetArraySize(list) == 2 && type_is(split, "Digits") && type_is(bl, "ByteLevel") &&
+                      !cJSON_IsFalse(get(bl, "use_regex"));
+        if (digits) t->pretok = cJSON_IsTrue(get(split, "individual_digits")) ? sk_pretok_digit_each_next
+                                                                             : sk_pretok_digit_runs_next;
+        else if (ok && str_is(rx, LLAMA3_PATTERN)) t->pretok = sk_pretok_llama3_next;
         else if (ok && str_is(rx, QWEN2_PATTERN)) t->pretok = sk_pretok_qwen2_next;
         else {
             describe(pre, "pretokenizers", what, sizeof what);
-            return sk_err(err, "%s: pre_tokenizer %s%s%s is not supported (ByteLevel as GPT-2 has, or the Split "
-                               "regex of Llama 3 or Qwen2 then ByteLevel)", path, what,
+            return sk_err(err, "%s: pre_tokenizer %s%s%s is not supported (ByteLevel as GPT-2 has, Digits then "
+                               "ByteLevel as SmolLM has, or the Split regex of Llama 3 or Qwen2 then ByteLevel)", path, what,
                           cJSON_IsString(rx) ? " with regex " : "", cJSON_IsString(rx) ? rx->valuestring : "");
         }
         byte_level = bl;
@@ -296,8 +300,10 @@ int sk_tokenizer_read_json(SkTokenizer *t, const char *path, SkError *err) {
     }
     if (t->byte_level)
         snprintf(t->kind, sizeof t->kind, "byte-level BPE%s%s (tokenizer.json)",
-                 t->pretok == sk_pretok_llama3_next ? ", Llama 3 split" :
-                 t->pretok == sk_pretok_qwen2_next  ? ", Qwen2 split" : "",
+                 t->pretok == sk_pretok_llama3_next     ? ", Llama 3 split" :
+                 t->pretok == sk_pretok_qwen2_next      ? ", Qwen2 split" :
+                 t->pretok == sk_pretok_digit_each_next ? ", digits apart" :
+                 t->pretok == sk_pretok_digit_runs_next ? ", digit runs apart" : "",
                  t->nfc ? ", NFC" : "");
     else
         snprintf(t->kind, sizeof t->kind, "SentencePiece BPE%s%s (tokenizer.json)",

@@ -8,6 +8,7 @@
 #include "sk_io.h"
 #include "sk_tokenizer.h"
 #include "testutil.h"
+#include "tokenizer/tokenizer_internal.h"
 
 static const char *fixtures;
 
@@ -85,6 +86,10 @@ static void test_golden(void) {
     check_golden("llama2", "tokenizer/llama2-reduced", "tokenizer/llama2-reduced/golden.json");
     check_golden("llama2 (Metaspace)", "tokenizer/llama2_metaspace-reduced",
                  "tokenizer/llama2_metaspace-reduced/golden.json");
+    /* SmolLM's layout, Digits then ByteLevel, on GPT-2's vocabulary (the golden strings use
+     * ASCII digits: transformers.js splits only those, Hugging Face every numeric character,
+     * which the pre-token check below covers) */
+    check_golden("digits + ByteLevel (SmolLM)", "tokenizer/gpt2_digits-reduced", "tokenizer/gpt2_digits-reduced/golden.json");
 }
 
 static void expect_ids(SkTokenizer *t, const char *text, size_t len, const int32_t *want, int n) {
@@ -336,7 +341,7 @@ static void test_sentencepiece(void) {
     sk_ids_free(&a), sk_ids_free(&b);
     sk_tokenizer_free(t);
 
-    /* a character with no token, no byte fallback and no unk: an error naming the text */
+    /* a character with no token, no byte fallback and no unk is dropped, as Hugging Face's BPE does */
     char tiny[] = "/tmp/sktune-sptiny-XXXXXX", tpath[1100];
     REQUIRE(mkdtemp(tiny), "mkdtemp");
     snprintf(tpath, sizeof tpath, "%s/tokenizer.json", tiny);
@@ -346,10 +351,10 @@ static void test_sentencepiece(void) {
     SkIds ab = encode(t, "abab", false);
     CHECK(ids_are(&ab, (int32_t[]){2, 2}, 2), "character-level BPE without a pre-tokenizer merges across the text");
     sk_ids_free(&ab);
-    SkIds bad = {0};
-    CHECK(sk_tokenizer_encode(t, "abc", 3, false, &bad, &err) != 0 && strstr(err.msg, "no unk_token"),
-          "a character with no token is an error: %s", err.msg);
-    sk_ids_free(&bad);
+    SkIds dropped = encode(t, "acb", false);
+    CHECK(ids_are(&dropped, (int32_t[]){2}, 1), "an unknown character is dropped and its neighbours merge (%d ids)",
+          dropped.n);
+    sk_ids_free(&dropped);
     sk_tokenizer_free(t);
     unlink(tpath), rmdir(tiny);
 
@@ -397,10 +402,28 @@ static void test_sentencepiece(void) {
  * vocabulary, and an exact round trip where the reference decoder gives the text back
  * (byte-level ones; Llama 2's legacy layout when the text has no "▁" and no added token,
  * which it decodes as a space and surrounds with spaces; NFC and Metaspace change others). */
+/* Digits(individual) + ByteLevel isolates every numeric character, not only ASCII digits
+ * (Rust's is_numeric, as Hugging Face's tokenizers use), and runs GPT-2's pattern on what
+ * lies between them. */
+static void test_digit_pretokenizer(void) {
+    const char *text = "x\xc2\xb2\xc2\xb3 45ab  \xd9\xa3!"; /* x ² ³ space 4 5 a b 2 spaces ٣ ! */
+    const char *want[] = {"x", "\xc2\xb2", "\xc2\xb3", " ", "4", "5", "ab", "  ", "\xd9\xa3", "!"};
+    size_t len = strlen(text), i = 0;
+    int k = 0;
+    bool ok = true;
+    while (i < len && k < 10) {
+        size_t j = sk_pretok_digit_each_next((const unsigned char *)text, len, i);
+        ok = ok && j - i == strlen(want[k]) && !memcmp(text + i, want[k], j - i);
+        i = j, k++;
+    }
+    CHECK(ok && k == 10 && i == len, "Digits + ByteLevel pre-tokens of x\u00b2\u00b3 45ab  \u0663!");
+}
+
 static void test_fuzz(void) {
     static const char *dirs[] = {"gpt2-tokenizer", "tokenizer/llama3-reduced", "tokenizer/llama2-reduced",
-                                 "tokenizer/qwen2-reduced", "tokenizer/llama2_metaspace-reduced"};
-    static const int exact[] = {2, 2, 1, 0, 0}; /* 2 always, 1 without "▁" or added tokens, 0 never */
+                                 "tokenizer/qwen2-reduced", "tokenizer/llama2_metaspace-reduced",
+                                 "tokenizer/gpt2_digits-reduced"};
+    static const int exact[] = {2, 2, 1, 0, 0, 2}; /* 2 always, 1 without "▁" or added tokens, 0 never */
     static const char *pieces[] = {"\xe2\x96\x81", "<s>", "</s>", "<|endoftext|>", "\xcc\x81", "e", " ", "\n", "12",
                                    "\xf0\x9f", "\xff", "'s", "\x00", "\xc3\xa9", "\xea\xb0\x80"};
     uint64_t r = 12345;
@@ -453,5 +476,6 @@ int main(int argc, char **argv) {
     test_llama3_bos();
     test_sentencepiece();
     test_fuzz();
+    test_digit_pretokenizer();
     return tu_finish("test_tokenizer");
 }
