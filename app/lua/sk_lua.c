@@ -10,6 +10,17 @@
 
 int sk_lua_error(lua_State *L, const SkError *err) { return luaL_error(L, "%s", err->msg); }
 
+int sk_lua_check_options(lua_State *L, int t, const char *fn, const char *const *known) {
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        bool ok = lua_type(L, -2) != LUA_TSTRING;
+        for (int i = 0; !ok && known[i]; i++) ok = !strcmp(lua_tostring(L, -2), known[i]);
+        if (!ok) return luaL_error(L, "%s: unknown option \"%s\"", fn, lua_tostring(L, -2));
+        lua_pop(L, 1);
+    }
+    return 0;
+}
+
 int sk_lua_opt_int(lua_State *L, int t, const char *k, int def) {
     lua_getfield(L, t, k);
     int ok, v = def;

@@ -28,6 +28,9 @@ void sk_lua_data_register(lua_State *L);   /* sk.data */
 void sk_lua_lm_register(lua_State *L);     /* sk.new_model, sk.pretrain */
 /* Option k of the table at t, or def when absent; a value of the wrong type is a Lua
  * error naming the option. */
+/* Raises "FN: unknown option "x"" for a string key of table t not in known (NULL-ended):
+ * a misspelt option is an error, never silently ignored. */
+int sk_lua_check_options(lua_State *L, int t, const char *fn, const char *const *known);
 int sk_lua_opt_int(lua_State *L, int t, const char *k, int def);
 float sk_lua_opt_num(lua_State *L, int t, const char *k, float def);
 /* Someone watching sk.train (the workbench charts the runs of a script it runs). begin

@@ -51,16 +51,9 @@ static bool opt_bool(lua_State *L, int t, const char *k) {
 
 static int d_load(lua_State *L) {
     luaL_checktype(L, 1, LUA_TTABLE);
-    static const char *known[] = {"path", "format", "text", "text_pair", "label", "labels", "regression",
-                                  "skip_bad", "limit", "header", NULL};
-    lua_pushnil(L);
-    while (lua_next(L, 1)) {
-        bool ok = false;
-        for (int i = 0; known[i]; i++)
-            if (lua_type(L, -2) == LUA_TSTRING && !strcmp(lua_tostring(L, -2), known[i])) ok = true;
-        if (!ok) return luaL_error(L, "sk.data.load: unknown option \"%s\"", lua_tostring(L, -2));
-        lua_pop(L, 1);
-    }
+    static const char *const known[] = {"path", "format", "text", "text_pair", "label", "labels", "regression",
+                                        "skip_bad", "limit", "header", NULL};
+    sk_lua_check_options(L, 1, "sk.data.load", known);
     SkDataOptions o = {0};
     o.path = opt_string(L, 1, "path");
     if (!o.path) return luaL_error(L, "sk.data.load: path is required");

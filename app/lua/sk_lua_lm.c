@@ -1,5 +1,6 @@
 /* sk_lua_lm.c - language modelling from Lua:
- *   sk.new_model{arch = "gpt2", n_layer, d_model, n_head, d_ff, max_seq, tokenizer = DIR, seed}
+ *   sk.new_model{arch = "gpt2" | "llama", n_layer, d_model, n_head, n_kv_head, d_ff, max_seq,
+ *                rope_theta, tokenizer = DIR, seed}
  *   sk.pretrain{model, train = FILE or ids, val = FILE or ids, steps, batch, seq, lr, warmup,
  *               weight_decay, clip, min_lr, seed, eval_every, eval_windows, checkpoint_every,
  *               out, resume, on_step}
@@ -18,26 +19,42 @@ int sk_lua_push_model(lua_State *L, SkModel *model, SkTokenizer *tok);
 
 static int l_new_model(lua_State *L) {
     luaL_checktype(L, 1, LUA_TTABLE);
+    static const char *const known[] = {"arch", "n_layer", "d_model", "n_head", "n_kv_head", "d_ff", "max_seq",
+                                        "vocab_size", "rope_theta", "tokenizer", "seed", NULL};
+    sk_lua_check_options(L, 1, "sk.new_model", known);
+    lua_getfield(L, 1, "arch");
+    const char *arch = lua_isnil(L, -1) ? "gpt2" : luaL_checkstring(L, -1);
+    bool llama = !strcmp(arch, "llama");
+    if (!llama && strcmp(arch, "gpt2") != 0) return luaL_error(L, "sk.new_model: arch \"%s\" (gpt2 or llama)", arch);
+    lua_pop(L, 1);
     lua_getfield(L, 1, "tokenizer");
     const char *tdir = luaL_checkstring(L, -1);
     SkTokenizer *tok;
     SkError err;
     if (sk_tokenizer_load(tdir, &tok, &err) != 0) return sk_lua_error(L, &err);
-    SkModelConfig c = {.arch = "gpt2", .norm_eps = 1e-5f, .activation = SK_ACT_GELU_TANH, .tie_embeddings = true};
+    /* gpt2: GPT-2's block; llama: RMSNorm, rotary positions, SwiGLU, grouped-query heads */
+    SkModelConfig c = {.norm_eps = llama ? 1e-6f : 1e-5f, .activation = SK_ACT_GELU_TANH, .tie_embeddings = true};
+    snprintf(c.arch, sizeof c.arch, "%s", arch);
     c.n_layer = sk_lua_opt_int(L, 1, "n_layer", 6);
     c.d_model = sk_lua_opt_int(L, 1, "d_model", 256);
     c.n_head = sk_lua_opt_int(L, 1, "n_head", 8);
-    c.d_ff = sk_lua_opt_int(L, 1, "d_ff", 4 * c.d_model);
+    c.n_kv_head = sk_lua_opt_int(L, 1, "n_kv_head", c.n_head);
+    c.d_ff = sk_lua_opt_int(L, 1, "d_ff", llama ? (8 * c.d_model / 3 + 31) / 32 * 32 : 4 * c.d_model);
     c.max_seq = sk_lua_opt_int(L, 1, "max_seq", 256);
     c.vocab_size = sk_lua_opt_int(L, 1, "vocab_size", sk_tokenizer_vocab_size(tok));
     int seed = sk_lua_opt_int(L, 1, "seed", 1);
-    if (c.n_layer < 1 || c.d_model < 1 || c.n_head < 1 || c.d_model % c.n_head || c.max_seq < 2 ||
+    if (c.n_layer < 1 || c.d_model < 1 || c.n_head < 1 || c.d_model % c.n_head || c.max_seq < 2 || c.d_ff < 1 ||
+        c.n_kv_head < 1 || c.n_head % c.n_kv_head || (!llama && c.n_kv_head != c.n_head) ||
         c.vocab_size < sk_tokenizer_vocab_size(tok)) {
         sk_tokenizer_free(tok);
-        return luaL_error(L, "sk.new_model: need n_head dividing d_model, max_seq >= 2, vocab_size >= the "
-                             "tokenizer's %d", sk_tokenizer_vocab_size(tok));
+        return luaL_error(L, "sk.new_model: need n_head dividing d_model, n_kv_head dividing n_head (llama; gpt2 has "
+                             "n_kv_head = n_head), max_seq >= 2, vocab_size >= the tokenizer's %d",
+                          sk_tokenizer_vocab_size(tok));
     }
-    c.n_kv_head = c.n_head, c.head_dim = c.d_model / c.n_head;
+    c.head_dim = c.d_model / c.n_head;
+    if (llama)
+        c.rope = (SkRopeConfig){.dim = c.head_dim, .theta = sk_lua_opt_num(L, 1, "rope_theta", 10000.0f),
+                                .max_pos = c.max_seq};
     SkModel *m;
     if (sk_model_new_random(&c, (uint64_t)seed, &m, &err) != 0) {
         sk_tokenizer_free(tok);
@@ -121,6 +138,10 @@ static int l_pretrain(lua_State *L) {
     lua_getfield(L, 1, "model");
     SkTokenizer *tok;
     SkModel *m = sk_lua_check_model(L, -1, &tok);
+    static const char *const known[] = {"model", "train", "val", "steps", "batch", "seq", "lr", "warmup",
+                                        "weight_decay", "clip", "min_lr", "seed", "eval_every", "eval_windows",
+                                        "checkpoint_every", "resume", "out", "on_step", NULL};
+    sk_lua_check_options(L, 1, "sk.pretrain", known);
     SkPretrainConfig cfg;
     sk_pretrain_config_default(&cfg);
     cfg.steps = sk_lua_opt_int(L, 1, "steps", cfg.steps);

@@ -121,16 +121,6 @@ static void set_labels(LuaRun *r, const SkDataset *ds) {
     for (int i = 0; r->labels && i < ds->n_labels; i++) r->labels[i] = strdup(ds->labels[i]);
 }
 
-static int known_options(lua_State *L, int t, const char *fn, const char *const *known) {
-    lua_pushnil(L);
-    while (lua_next(L, t)) {
-        bool ok = lua_type(L, -2) != LUA_TSTRING;
-        for (int i = 0; !ok && known[i]; i++) ok = !strcmp(lua_tostring(L, -2), known[i]);
-        if (!ok) return luaL_error(L, "%s: unknown option \"%s\"", fn, lua_tostring(L, -2));
-        lua_pop(L, 1);
-    }
-    return 0;
-}
 
 /* ---- sk.train{...} ------------------------------------------------------------------------ */
 
@@ -190,7 +180,7 @@ static int l_train(lua_State *L) {
                                   "lr", "warmup", "weight_decay", "clip", "seed", "eval_every",
                                   "eval_batch", "max_len", "target", "target_metric", "out", "on_step",
                                   NULL};
-    known_options(L, 1, "sk.train", known);
+    sk_lua_check_options(L, 1, "sk.train", known);
     lua_getfield(L, 1, "model");
     int mi = lua_gettop(L);
     SkTokenizer *tok;
@@ -399,7 +389,7 @@ static int run_index(lua_State *L) {
 static int l_evaluate(lua_State *L) {
     luaL_checktype(L, 1, LUA_TTABLE);
     static const char *known[] = {"model", "method", "data", "head", NULL};
-    known_options(L, 1, "sk.evaluate", known);
+    sk_lua_check_options(L, 1, "sk.evaluate", known);
     lua_getfield(L, 1, "model");
     SkTokenizer *tok;
     SkModel *model = sk_lua_check_model(L, -1, &tok);
@@ -476,13 +466,12 @@ static SkMethodResult method_result(lua_State *L, const char *method) {
     if (lua_getfield(L, 1, method) == LUA_TTABLE) {
         static const char *const keys[] = {"params", "steps_to_target", "accuracy", "ms_per_step"};
         double *dst[] = {&r.params, &r.steps_to_target, &r.accuracy, &r.ms_per_step};
+        static const char *const known[] = {"params", "steps_to_target", "accuracy", "ms_per_step", NULL};
         r.present = true;
         r.steps_to_target = -1;
-        for (lua_pushnil(L); lua_next(L, -2); lua_pop(L, 1)) {
-            bool known = false;
-            for (int k = 0; k < 4; k++) known |= lua_type(L, -2) == LUA_TSTRING && !strcmp(lua_tostring(L, -2), keys[k]);
-            if (!known) luaL_error(L, "sk.claims: %s: unknown field \"%s\"", method, lua_tostring(L, -2));
-        }
+        char fn[64];
+        snprintf(fn, sizeof fn, "sk.claims: %s", method);
+        sk_lua_check_options(L, lua_gettop(L), fn, known);
         for (int k = 0; k < 4; k++) {
             int t = lua_getfield(L, -1, keys[k]);
             if (t == LUA_TNUMBER) *dst[k] = lua_tonumber(L, -1);

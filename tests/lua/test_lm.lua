@@ -58,6 +58,31 @@ local back = sk.load_model(tmp .. "/model")
 local _, pb = back:perplexity(tmp .. "/val.txt", {seq = 32, windows = 8})
 check(math.abs(pb - ppl1) / ppl1 < 0.05, string.format("BF16 copy perplexity %.2f vs %.2f", pb, ppl1))
 
+-- a Llama-architecture model from scratch: it learns the same text, saves as Hugging Face's
+-- LlamaForCausalLM and loads back (held in BF16) with the same perplexity
+local ml = sk.new_model{arch = "llama", n_layer = 2, d_model = 32, n_head = 4, n_kv_head = 2, max_seq = 64,
+                        tokenizer = tokdir, seed = 3}
+check(ml.config.arch == "llama" and ml.config.n_kv_head == 2, "sk.new_model{arch = 'llama'}")
+local _, lp0 = ml:perplexity(tmp .. "/val.txt", {seq = 32, windows = 8})
+local lr_ = sk.pretrain{model = ml, train = tmp .. "/corpus.txt", steps = 200, batch = 8, seq = 32, lr = 3e-3,
+                        warmup = 5, eval_every = 0}
+local _, lp1 = ml:perplexity(tmp .. "/val.txt", {seq = 32, windows = 8})
+print(string.format("  llama pretraining: loss %.3f -> %.3f; validation perplexity %.1f -> %.1f", lr_.history[1].loss,
+                    lr_.history[#lr_.history].loss, lp0, lp1))
+check(lp1 < lp0 / 4, "the llama model learns: perplexity " .. lp0 .. " -> " .. lp1)
+ml:save(tmp .. "/llama", {dtype = "BF16"})
+local lback = sk.load_model(tmp .. "/llama")
+local _, lpb = lback:perplexity(tmp .. "/val.txt", {seq = 32, windows = 8})
+check(lback.config.arch == "llama" and lback.held == "BF16", "saved llama loads as llama, held in BF16")
+check(math.abs(lpb - lp1) / lp1 < 0.05, string.format("llama BF16 copy perplexity %.2f vs %.2f", lpb, lp1))
+local okn, errn = pcall(sk.new_model, {arch = "llama", n_layer = 2, d_model = 32, n_head = 4, n_kv_head = 3,
+                                       tokenizer = tokdir})
+check(not okn and tostring(errn):find("n_kv_head dividing n_head", 1, true), "n_kv_head must divide n_head")
+local okt, errt = pcall(sk.new_model, {n_layers = 2, tokenizer = tokdir})
+check(not okt and tostring(errt):find('unknown option "n_layers"', 1, true), "sk.new_model option typo")
+local okp, errp = pcall(sk.pretrain, {model = ml, train = tmp .. "/corpus.txt", stepz = 3})
+check(not okp and tostring(errp):find('unknown option "stepz"', 1, true), "sk.pretrain option typo")
+
 os.execute("rm -rf " .. tmp)
 print(string.format("test_lm.lua: %d checks, %d failed", checks, failures))
 if failures > 0 then os.exit(1) end

@@ -183,7 +183,7 @@ local cl2 = sk.claims{sk_prefix = {params = 100, steps_to_target = nil, accuracy
                       prompt_tuning = {params = 50, steps_to_target = 30, accuracy = 0.71, ms_per_step = 80}}
 check(cl2[1].holds == nil and cl2[1].text:find("not tested", 1, true) and cl2[3].holds == false,
       "without prefix_tuning: claims 1, 2, 4 not tested; claim 3 against prompt_tuning alone")
-errors_with(function() sk.claims{sk_prefix = {params = 1, acc = 2}} end, 'unknown field "acc"', "claims field typo")
+errors_with(function() sk.claims{sk_prefix = {params = 1, acc = 2}} end, 'unknown option "acc"', "claims field typo")
 errors_with(function() sk.claims{lora = {}} end, 'unknown method "lora"', "claims method")
 
 -- options are checked where they are written
