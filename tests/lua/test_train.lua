@@ -127,6 +127,24 @@ local other = sk.load_model(fixtures .. "/models/gpt2-tiny-bf16")
 errors_with(function() sk.load_adapter(other, tmp .. "/a.safetensors") end, "adapter was trained for gpt2/2x32",
             "adapter refused by another model")
 
+-- the same on a Llama-family model held in 16 bits (Mistral fixture: F16, sliding window):
+-- SK-Tuning and PEFT's default LoRA (q_proj, v_proj) train, save and load back identically
+local mm = sk.load_model(fixtures .. "/models/mistral-tiny")
+check(mm.held == "F16", "the F16 Mistral fixture is held in F16")
+for _, spec in ipairs{{"sk_prefix", sk.method.sk_prefix{prompt = prompt}}, {"lora", sk.method.lora{}}} do
+  local lrun = sk.train{model = mm, method = spec[2], train = train, eval = eval, steps = 40, batch = 8, lr = 1e-2,
+                        seed = 2, eval_every = 0, out = false, head = {kind = "verbalizer", words = {"bad", "good"}}}
+  local la, pa = lrun:predict(texts)
+  lrun:save(tmp .. "/" .. spec[1] .. ".safetensors")
+  local lb, pb = sk.load_adapter(mm, tmp .. "/" .. spec[1] .. ".safetensors"):predict(texts)
+  local same = true
+  for i = 1, #texts do same = same and la[i] == lb[i] and pa[i][1] == pb[i][1] and pa[i][2] == pb[i][2] end
+  check(same and lrun.final.accuracy ~= nil, spec[1] .. " on mistral-tiny: save -> load -> predict identical")
+  print(string.format("  mistral-tiny %-9s %6d params, validation accuracy %.3f", spec[1], lrun.params,
+                      lrun.final.accuracy))
+end
+check(mm.held == "F16", "training PEFT methods leaves the model in 16 bits")
+
 -- zero-shot: the verbalizer with steps = 0 scores the untrained prompt
 local vz = {kind = "verbalizer", words = {"bad", "good"}}
 local z = sk.train{model = m, method = sk.method.sk_prefix{prompt = prompt}, train = train, eval = eval,
