@@ -27,12 +27,7 @@ static int l_new_model(lua_State *L) {
     bool llama = !strcmp(arch, "llama");
     if (!llama && strcmp(arch, "gpt2") != 0) return luaL_error(L, "sk.new_model: arch \"%s\" (gpt2 or llama)", arch);
     lua_pop(L, 1);
-    lua_getfield(L, 1, "tokenizer");
-    const char *tdir = luaL_checkstring(L, -1);
-    SkTokenizer *tok;
-    SkError err;
-    if (sk_tokenizer_load(tdir, &tok, &err) != 0) return sk_lua_error(L, &err);
-    /* gpt2: GPT-2's block; llama: RMSNorm, rotary positions, SwiGLU, grouped-query heads */
+    /* every option is read before the tokenizer is loaded: a bad one raises, with nothing to free */
     SkModelConfig c = {.norm_eps = llama ? 1e-6f : 1e-5f, .activation = SK_ACT_GELU_TANH, .tie_embeddings = true};
     snprintf(c.arch, sizeof c.arch, "%s", arch);
     c.n_layer = sk_lua_opt_int(L, 1, "n_layer", 6);
@@ -41,20 +36,25 @@ static int l_new_model(lua_State *L) {
     c.n_kv_head = sk_lua_opt_int(L, 1, "n_kv_head", c.n_head);
     c.d_ff = sk_lua_opt_int(L, 1, "d_ff", llama ? (8 * c.d_model / 3 + 31) / 32 * 32 : 4 * c.d_model);
     c.max_seq = sk_lua_opt_int(L, 1, "max_seq", 256);
-    c.vocab_size = sk_lua_opt_int(L, 1, "vocab_size", sk_tokenizer_vocab_size(tok));
-    int seed = sk_lua_opt_int(L, 1, "seed", 1);
+    int vocab = sk_lua_opt_int(L, 1, "vocab_size", 0), seed = sk_lua_opt_int(L, 1, "seed", 1);
+    float theta = sk_lua_opt_num(L, 1, "rope_theta", 10000.0f);
     if (c.n_layer < 1 || c.d_model < 1 || c.n_head < 1 || c.d_model % c.n_head || c.max_seq < 2 || c.d_ff < 1 ||
-        c.n_kv_head < 1 || c.n_head % c.n_kv_head || (!llama && c.n_kv_head != c.n_head) ||
-        c.vocab_size < sk_tokenizer_vocab_size(tok)) {
-        sk_tokenizer_free(tok);
+        c.n_kv_head < 1 || c.n_head % c.n_kv_head || (!llama && c.n_kv_head != c.n_head) || !(theta > 0))
         return luaL_error(L, "sk.new_model: need n_head dividing d_model, n_kv_head dividing n_head (llama; gpt2 has "
-                             "n_kv_head = n_head), max_seq >= 2, vocab_size >= the tokenizer's %d",
-                          sk_tokenizer_vocab_size(tok));
-    }
+                             "n_kv_head = n_head), max_seq >= 2, rope_theta > 0");
     c.head_dim = c.d_model / c.n_head;
-    if (llama)
-        c.rope = (SkRopeConfig){.dim = c.head_dim, .theta = sk_lua_opt_num(L, 1, "rope_theta", 10000.0f),
-                                .max_pos = c.max_seq};
+    if (llama) c.rope = (SkRopeConfig){.dim = c.head_dim, .theta = theta, .max_pos = c.max_seq};
+    lua_getfield(L, 1, "tokenizer");
+    const char *tdir = luaL_checkstring(L, -1);
+    SkTokenizer *tok;
+    SkError err;
+    if (sk_tokenizer_load(tdir, &tok, &err) != 0) return sk_lua_error(L, &err);
+    c.vocab_size = vocab ? vocab : sk_tokenizer_vocab_size(tok);
+    if (c.vocab_size < sk_tokenizer_vocab_size(tok)) {
+        int tok_vocab = sk_tokenizer_vocab_size(tok);
+        sk_tokenizer_free(tok);
+        return luaL_error(L, "sk.new_model: vocab_size %d is below the tokenizer's %d", c.vocab_size, tok_vocab);
+    }
     SkModel *m;
     if (sk_model_new_random(&c, (uint64_t)seed, &m, &err) != 0) {
         sk_tokenizer_free(tok);
