@@ -270,7 +270,7 @@ static int encode_section(SkTokenizer *t, const unsigned char *s, size_t len, bo
         if (sk_utf8_nfc((const char *)s, len, &nfc, &n) != 0) return sk_err(err, "out of memory while tokenizing");
         s = (const unsigned char *)nfc, len = n;
     }
-    if (!t->byte_level && (t->spaces_to_marker || t->prepend != SK_PREPEND_NONE || mark == MARK_ALWAYS)) {
+    if (sk_tokenizer_marks_words(t) || (!t->byte_level && mark == MARK_ALWAYS)) {
         if (!(sp = malloc(len * 3 + 4))) {
             free(nfc);
             return sk_err(err, "out of memory while tokenizing");

@@ -228,42 +228,6 @@ static void test_bad_files(void) {
     rmdir(dir);
 }
 
-/* Meta's own Llama 3 tokenizer.json adds <|begin_of_text|> through a post-processor
- * Sequence[ByteLevel, TemplateProcessing]: the reduced file with that post-processor. */
-static void test_llama3_bos(void) {
-    char src[1024], dir[] = "/tmp/sktune-l3-XXXXXX", path[1100];
-    snprintf(src, sizeof src, "%s/tokenizer/llama3-reduced/tokenizer.json", fixtures);
-    cJSON *root;
-    SkError err;
-    REQUIRE(sk_json_load(src, &root, &err) == 0, "%s", err.msg);
-    cJSON *pp = cJSON_Parse("{\"type\": \"Sequence\", \"processors\": [{\"type\": \"ByteLevel\", \"add_prefix_space\": true,"
-                            " \"trim_offsets\": false, \"use_regex\": true}, {\"type\": \"TemplateProcessing\", \"single\": "
-                            "[{\"SpecialToken\": {\"id\": \"<|begin_of_text|>\", \"type_id\": 0}}, {\"Sequence\": {\"id\": \"A\","
-                            " \"type_id\": 0}}], \"special_tokens\": {\"<|begin_of_text|>\": {\"id\": \"<|begin_of_text|>\", "
-                            "\"ids\": [128000], \"tokens\": [\"<|begin_of_text|>\"]}}}]}");
-    cJSON_ReplaceItemInObject(root, "post_processor", pp);
-    REQUIRE(mkdtemp(dir), "mkdtemp");
-    snprintf(path, sizeof path, "%s/tokenizer.json", dir);
-    char *text = cJSON_PrintUnformatted(root);
-    write_text(path, text);
-    free(text);
-    cJSON_Delete(root);
-    SkTokenizer *t;
-    REQUIRE(sk_tokenizer_load(dir, &t, &err) == 0, "%s", err.msg);
-    SkIds ids = {0};
-    REQUIRE(sk_tokenizer_encode(t, "12", 2, true, &ids, &err) == 0, "%s", err.msg);
-    CHECK(ids.n == 2 && ids.ids[0] == 128000 && ids.ids[1] == 717, "llama3 with BOS: got %d ids (first %d)", ids.n,
-          ids.n ? ids.ids[0] : -1);
-    sk_ids_free(&ids);
-    REQUIRE(sk_tokenizer_encode(t, "<|begin_of_text|>12", 19, false, &ids, &err) == 0, "%s", err.msg);
-    CHECK(ids.n == 2 && ids.ids[0] == 128000, "special token in the text is split out (%d ids)", ids.n);
-    printf("  llama3 post-processor Sequence[ByteLevel, TemplateProcessing]: <|begin_of_text|> prepended\n");
-    sk_ids_free(&ids);
-    sk_tokenizer_free(t);
-    unlink(path);
-    rmdir(dir);
-}
-
 /* A copy of fixture sub's tokenizer.json in a new directory, with top-level key replaced by
  * the JSON value (NULL: unchanged) and, when config is given, that tokenizer_config.json. */
 static void write_variant(const char *sub, const char *key, const char *value, const char *config, char *dir) {
@@ -296,6 +260,32 @@ static void remove_variant(char *dir) {
     snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
     unlink(path);
     rmdir(dir);
+}
+
+/* Meta's own Llama 3 tokenizer.json adds <|begin_of_text|> through a post-processor
+ * Sequence[ByteLevel, TemplateProcessing]: the reduced file with that post-processor. */
+static void test_llama3_bos(void) {
+    char dir[] = "/tmp/sktune-l3-XXXXXX";
+    SkError err;
+    write_variant("tokenizer/llama3-reduced", "post_processor",
+                  "{\"type\": \"Sequence\", \"processors\": [{\"type\": \"ByteLevel\", \"add_prefix_space\": true,"
+                  " \"trim_offsets\": false, \"use_regex\": true}, {\"type\": \"TemplateProcessing\", \"single\": "
+                  "[{\"SpecialToken\": {\"id\": \"<|begin_of_text|>\", \"type_id\": 0}}, {\"Sequence\": {\"id\": \"A\","
+                  " \"type_id\": 0}}], \"special_tokens\": {\"<|begin_of_text|>\": {\"id\": \"<|begin_of_text|>\", "
+                  "\"ids\": [128000], \"tokens\": [\"<|begin_of_text|>\"]}}}]}", NULL, dir);
+    SkTokenizer *t;
+    REQUIRE(sk_tokenizer_load(dir, &t, &err) == 0, "%s", err.msg);
+    SkIds ids = {0};
+    REQUIRE(sk_tokenizer_encode(t, "12", 2, true, &ids, &err) == 0, "%s", err.msg);
+    CHECK(ids.n == 2 && ids.ids[0] == 128000 && ids.ids[1] == 717, "llama3 with BOS: got %d ids (first %d)", ids.n,
+          ids.n ? ids.ids[0] : -1);
+    sk_ids_free(&ids);
+    REQUIRE(sk_tokenizer_encode(t, "<|begin_of_text|>12", 19, false, &ids, &err) == 0, "%s", err.msg);
+    CHECK(ids.n == 2 && ids.ids[0] == 128000, "special token in the text is split out (%d ids)", ids.n);
+    printf("  llama3 post-processor Sequence[ByteLevel, TemplateProcessing]: <|begin_of_text|> prepended\n");
+    sk_ids_free(&ids);
+    sk_tokenizer_free(t);
+    remove_variant(dir);
 }
 
 static SkIds encode(SkTokenizer *t, const char *text, bool special) {
