@@ -171,9 +171,9 @@ int sk_head_new(SkModel *m, SkTokenizer *tok, const SkHeadConfig *cfg, int max_b
         if (cfg->log_prob) { /* the log-softmax needs every logit */
             h->logits = calloc((size_t)max_batch * h->V, sizeof(float));
             h->dlogits = calloc((size_t)max_batch * h->V, sizeof(float));
+            h->lse = calloc((size_t)max_batch, sizeof(double));
+            if (!h->logits || !h->dlogits || !h->lse) rc = sk_err(err, "out of memory");
         }
-        h->lse = calloc((size_t)max_batch, sizeof(double));
-        if ((cfg->log_prob && (!h->logits || !h->dlogits)) || !h->lse) rc = sk_err(err, "out of memory");
         if (rc == 0 && !tok) rc = sk_err(err, "head: a verbalizer needs the model's tokenizer");
         for (int c = 0; rc == 0 && c < cfg->n_classes; c++)
             for (int w = 0; rc == 0 && w < cfg->n_words[c]; w++) {
@@ -262,18 +262,15 @@ void sk_head_forward(SkHead *h, const float *hidden, int B, int S, int first, co
             }
         return;
     }
-    if (h->cfg.kind == SK_HEAD_VERBALIZER) {
+    if (h->cfg.kind == SK_HEAD_VERBALIZER) { /* log_prob: log-softmax over the whole vocabulary */
         sk_model_lm_logits(h->model, h->pooled, B, h->logits);
         for (int b = 0; b < B; b++) {
             const float *z = h->logits + (size_t)b * h->V;
-            double lse = 0;
-            if (h->cfg.log_prob) {
-                float mx = z[0];
-                for (int v = 1; v < h->V; v++) mx = z[v] > mx ? z[v] : mx;
-                double s = 0;
-                for (int v = 0; v < h->V; v++) s += exp((double)(z[v] - mx));
-                lse = log(s) + mx;
-            }
+            float mx = z[0];
+            for (int v = 1; v < h->V; v++) mx = z[v] > mx ? z[v] : mx;
+            double s = 0;
+            for (int v = 0; v < h->V; v++) s += exp((double)(z[v] - mx));
+            double lse = log(s) + mx;
             h->lse[b] = lse; /* kept for backward */
             for (int c = 0; c < h->C; c++) {
                 double sc = 0;
@@ -309,6 +306,15 @@ double sk_head_loss(const SkHead *h, const float *scores, const int *labels,
     return sum / B;
 }
 
+/* A verbalizer reads each row's last token: d_hidden there += dpooled. */
+static void add_to_last_rows(const SkHead *h, int B, int S, float *d_hidden) {
+    int d = h->d;
+    for (int b = 0; b < B; b++) {
+        float *dst = d_hidden + ((size_t)b * S + h->first[b] + h->len[b] - 1) * d;
+        for (int i = 0; i < d; i++) dst[i] += h->dpooled[(size_t)b * d + i];
+    }
+}
+
 void sk_head_backward(SkHead *h, const float *dscores, int B, int S, float *d_hidden) {
     int d = h->d;
     if (h->cfg.kind == SK_HEAD_VERBALIZER && !h->cfg.log_prob) {
@@ -320,14 +326,11 @@ void sk_head_backward(SkHead *h, const float *dscores, int B, int S, float *d_hi
             }
         memset(h->dpooled, 0, (size_t)B * d * sizeof(float));
         sk_model_lm_rows_backward(h->model, h->pooled, h->dwl, B, h->uniq, h->n_uniq, h->dpooled);
-        for (int b = 0; b < B; b++) {
-            float *dst = d_hidden + ((size_t)b * S + h->first[b] + h->len[b] - 1) * d;
-            for (int i = 0; i < d; i++) dst[i] += h->dpooled[(size_t)b * d + i];
-        }
+        add_to_last_rows(h, B, S, d_hidden);
         return;
     }
-    if (h->cfg.kind == SK_HEAD_VERBALIZER) {
-        /* d logits: each class's words share its score's gradient (and the log-softmax's) */
+    if (h->cfg.kind == SK_HEAD_VERBALIZER) { /* log_prob */
+        /* d logits: each class's words share its score's gradient, and the log-softmax's */
         for (int b = 0; b < B; b++) {
             float *dz = h->dlogits + (size_t)b * h->V;
             memset(dz, 0, (size_t)h->V * sizeof(float));
@@ -337,18 +340,12 @@ void sk_head_backward(SkHead *h, const float *dscores, int B, int S, float *d_hi
                 for (int w = 0; w < h->cfg.n_words[c]; w++) dz[h->word_ids[c][w]] += g;
                 total += dscores[b * h->C + c];
             }
-            if (h->cfg.log_prob) { /* d log-softmax: - total * softmax(z) */
-                const float *z = h->logits + (size_t)b * h->V;
-                for (int v = 0; v < h->V; v++) dz[v] -= (float)(total * exp((double)z[v] - h->lse[b]));
-            }
+            const float *z = h->logits + (size_t)b * h->V; /* d log-softmax: - total * softmax(z) */
+            for (int v = 0; v < h->V; v++) dz[v] -= (float)(total * exp((double)z[v] - h->lse[b]));
         }
-        float *dlast = h->dpooled;
-        memset(dlast, 0, (size_t)B * d * sizeof(float));
-        sk_model_lm_backward(h->model, h->pooled, h->dlogits, B, dlast);
-        for (int b = 0; b < B; b++) {
-            float *dst = d_hidden + ((size_t)b * S + h->first[b] + h->len[b] - 1) * d;
-            for (int i = 0; i < d; i++) dst[i] += dlast[(size_t)b * d + i];
-        }
+        memset(h->dpooled, 0, (size_t)B * d * sizeof(float));
+        sk_model_lm_backward(h->model, h->pooled, h->dlogits, B, h->dpooled);
+        add_to_last_rows(h, B, S, d_hidden);
         return;
     }
     /* dW += dscores^T dropped;  db += sum dscores;  dpooled = (dscores W) * factor */
