@@ -26,22 +26,23 @@ typedef struct Table {
     SkClaims claims; /* the engine's rules, as `sktune compare` applies them */
 } Table;
 
-typedef struct Agg {
-    int n, reached;
-    double params, final, to_target, sps;
-} Agg;
-
-static void aggregate(const Table *t, SkMethodKind k, Agg *a) {
-    memset(a, 0, sizeof *a);
+/* What one method's runs here reached, averaged over them, as the claims' rules take it
+ * (steps to the target only when every run reached it). */
+static SkMethodResult aggregate(const Table *t, SkMethodKind k) {
+    SkMethodResult a = {0};
+    int n = 0, reached = 0;
+    double steps = 0;
     for (int i = 0; i < t->n; i++) {
         const Row *r = &t->rows[i];
         if (r->v.kind != k || strncmp(r->v.label, "file:", 5) == 0) continue;
-        a->n++;
-        a->params += (double)r->v.params, a->final += r->v.score, a->sps += r->s_per_step;
-        if (r->to_target >= 0) a->reached++, a->to_target += r->to_target;
+        n++;
+        a.params += (double)r->v.params, a.accuracy += r->v.score, a.ms_per_step += 1000 * r->s_per_step;
+        if (r->to_target >= 0) reached++, steps += r->to_target;
     }
-    if (a->n) a->params /= a->n, a->final /= a->n, a->sps /= a->n;
-    a->to_target = a->reached == a->n && a->n ? a->to_target / a->n : INFINITY;
+    if (n) a.params /= n, a.accuracy /= n, a.ms_per_step /= n;
+    a.present = n > 0;
+    a.steps_to_target = n && reached == n ? steps / n : -1;
+    return a;
 }
 
 static void build(Workbench *wb, Table *t) {
@@ -70,17 +71,9 @@ static void build(Workbench *wb, Table *t) {
             }
         free(x), free(y);
     }
-    Agg sk, pre, pro;
-    aggregate(t, SK_M_SK_PREFIX, &sk);
-    aggregate(t, SK_M_PREFIX_TUNING, &pre);
-    aggregate(t, SK_M_PROMPT_TUNING, &pro);
-    SkMethodResult judged[3];
-    const Agg *aggs[3] = {&sk, &pre, &pro};
-    for (int k = 0; k < 3; k++)
-        judged[k] = (SkMethodResult){.present = aggs[k]->n > 0, .params = aggs[k]->params,
-                                     .steps_to_target = isfinite(aggs[k]->to_target) ? aggs[k]->to_target : -1,
-                                     .accuracy = aggs[k]->final, .ms_per_step = 1000 * aggs[k]->sps};
-    sk_claims_judge(&judged[0], &judged[1], &judged[2], &t->claims);
+    SkMethodResult sk = aggregate(t, SK_M_SK_PREFIX), pre = aggregate(t, SK_M_PREFIX_TUNING),
+                   pro = aggregate(t, SK_M_PROMPT_TUNING);
+    sk_claims_judge(&sk, &pre, &pro, &t->claims);
 }
 
 static void row_text(const Row *r, char *buf, size_t cap) {
