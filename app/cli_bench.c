@@ -171,28 +171,35 @@ int cli_bench(int argc, char **argv) {
     int steps = arg_int(argc, argv, "--steps", 5), threads = arg_int(argc, argv, "--threads", 0);
     /* --arch gpt2: GPT-2 small; llama: SmolLM-135M's shape (30 x 576, 9 heads of 64 with 3
      * key/value heads, SwiGLU 1536, vocab 49152, tied); qwen2-0.5b: Qwen2-0.5B's (24 x 896,
-     * 14 heads of 64 with 2 key/value heads, q/k/v biases, SwiGLU 4864, vocab 151936, tied) */
+     * 14 heads of 64 with 2 key/value heads, q/k/v biases, SwiGLU 4864, vocab 151936, tied);
+     * mistral-7b: Mistral-7B's (32 x 4096, 32 heads of 128 with 8 key/value heads, SwiGLU
+     * 14336, vocab 32000, untied: 7.24B parameters, for --weights q8_0/q4_0/q4_k) */
     const char *arch = cli_option(argc, argv, "--arch");
-    bool qwen = arch && !strcmp(arch, "qwen2-0.5b"), llama = qwen || (arch && !strcmp(arch, "llama"));
+    bool qwen = arch && !strcmp(arch, "qwen2-0.5b"), big = arch && !strcmp(arch, "mistral-7b");
+    bool llama = qwen || big || (arch && !strcmp(arch, "llama"));
     if (arch && !llama && strcmp(arch, "gpt2") != 0) {
-        fprintf(stderr, "sktune bench: --arch gpt2, llama or qwen2-0.5b, not \"%s\"\n", arch);
+        fprintf(stderr, "sktune bench: --arch gpt2, llama, qwen2-0.5b or mistral-7b, not \"%s\"\n", arch);
         return 2;
     }
-    const char *weights = cli_option(argc, argv, "--weights"); /* how the matrices are held */
-    if (weights && strcmp(weights, "f32") && strcmp(weights, "bf16") && strcmp(weights, "f16")) {
-        fprintf(stderr, "sktune bench: --weights f32, bf16 or f16, not \"%s\"\n", weights);
+    /* how the matrices are held: fp32, 16 bits, or a GGUF quantized type */
+    static const char *const holds[][2] = {{"f32", "F32"}, {"bf16", "BF16"}, {"f16", "F16"}, {"q8_0", "Q8_0"},
+                                           {"q4_0", "Q4_0"}, {"q4_1", "Q4_1"}, {"q4_k", "Q4_K"}};
+    const char *weights = cli_option(argc, argv, "--weights"), *held = "F32";
+    for (size_t i = 0; weights && i < sizeof holds / sizeof holds[0]; i++)
+        if (!strcmp(weights, holds[i][0])) held = holds[i][1], weights = NULL;
+    if (weights) {
+        fprintf(stderr, "sktune bench: --weights f32, bf16, f16, q8_0, q4_0, q4_1 or q4_k, not \"%s\"\n", weights);
         return 2;
     }
-    SkModelConfig cfg = {.n_layer = arg_int(argc, argv, "--layers", qwen ? 24 : llama ? 30 : 12),
-                         .d_model = arg_int(argc, argv, "--d", qwen ? 896 : llama ? 576 : 768),
-                         .n_head = arg_int(argc, argv, "--heads", qwen ? 14 : llama ? 9 : 12),
-                         .vocab_size = arg_int(argc, argv, "--vocab", qwen ? 151936 : llama ? 49152 : 50257),
+    SkModelConfig cfg = {.n_layer = arg_int(argc, argv, "--layers", big ? 32 : qwen ? 24 : llama ? 30 : 12),
+                         .d_model = arg_int(argc, argv, "--d", big ? 4096 : qwen ? 896 : llama ? 576 : 768),
+                         .n_head = arg_int(argc, argv, "--heads", big ? 32 : qwen ? 14 : llama ? 9 : 12),
+                         .vocab_size = arg_int(argc, argv, "--vocab", big ? 32000 : qwen ? 151936 : llama ? 49152 : 50257),
                          .max_seq = llama ? 2048 : 1024, .norm_eps = 1e-5f, .activation = SK_ACT_GELU_TANH,
-                         .tie_embeddings = true, .qkv_bias = qwen};
+                         .tie_embeddings = !big, .qkv_bias = qwen};
     snprintf(cfg.arch, sizeof cfg.arch, "%s", llama ? "llama" : "gpt2");
-    snprintf(cfg.dtype, sizeof cfg.dtype, "%s", !weights ? "F32" : !strcmp(weights, "bf16") ? "BF16" :
-                                                !strcmp(weights, "f16") ? "F16" : "F32");
-    cfg.n_kv_head = arg_int(argc, argv, "--kv-heads", qwen ? 2 : llama ? 3 : cfg.n_head);
+    snprintf(cfg.dtype, sizeof cfg.dtype, "%s", held);
+    cfg.n_kv_head = arg_int(argc, argv, "--kv-heads", big ? 8 : qwen ? 2 : llama ? 3 : cfg.n_head);
     if (B < 1 || T < 1 || steps < 1 || cfg.n_layer < 1 || cfg.d_model < 1 || cfg.n_head < 1 || cfg.n_kv_head < 1 ||
         cfg.d_model % cfg.n_head || cfg.n_head % cfg.n_kv_head || cfg.vocab_size < 2 || T > cfg.max_seq ||
         (!llama && cfg.n_kv_head != cfg.n_head)) {
@@ -201,7 +208,7 @@ int cli_bench(int argc, char **argv) {
         return 2;
     }
     cfg.head_dim = cfg.d_model / cfg.n_head;
-    cfg.d_ff = arg_int(argc, argv, "--ff", qwen ? 4864 : llama ? 1536 : 4 * cfg.d_model);
+    cfg.d_ff = arg_int(argc, argv, "--ff", big ? 14336 : qwen ? 4864 : llama ? 1536 : 4 * cfg.d_model);
     if (llama) cfg.rope = (SkRopeConfig){.dim = cfg.head_dim, .theta = qwen ? 1000000.0 : 10000.0, .max_pos = cfg.max_seq};
     if (threads > 0) openblas_set_num_threads(threads);
     int nthreads = openblas_get_num_threads();
@@ -240,7 +247,7 @@ int cli_bench(int argc, char **argv) {
     printf("model       %s %dx%d, %d heads (%d key/value), ff %d, vocab %d: %.1fM params (random weights), "
            "batch %d x %d tokens\n", cfg.arch, cfg.n_layer, cfg.d_model, cfg.n_head, cfg.n_kv_head, cfg.d_ff,
            cfg.vocab_size, (double)sk_model_config(s.m)->n_params / 1e6, B, T);
-    printf("weights     held in %s: %.0f MiB\n", sk_dtype_name(sk_model_dtype_held(s.m)),
+    printf("weights     held in %s: %.0f MiB\n", sk_model_held(s.m),
            sk_model_weight_bytes(s.m) / 1048576.0);
     if (methods) {
         const char *tok_dir = cli_option(argc, argv, "--tokenizer");

@@ -49,7 +49,7 @@ int cli_info(int argc, char **argv) {
     }
     printf("parameters   %lld (%.2fM)\n", (long long)c->n_params, (double)c->n_params / 1e6);
     printf("dtype        %s on disk; weight matrices held in %s in memory (%.1f MiB)\n", c->dtype,
-           sk_dtype_name(sk_model_dtype_held(m)), sk_model_weight_bytes(m) / 1048576.0);
+           sk_model_held(m), sk_model_weight_bytes(m) / 1048576.0);
     if (c->sliding_window)
         printf("attention    sliding window of %d positions from layer %d on\n", c->sliding_window, c->window_from_layer);
     printf("embeddings   %s\n", c->tie_embeddings ? "tied to the LM head" : "separate LM head");

@@ -40,9 +40,11 @@ typedef struct SkModelConfig {
 
 typedef struct SkParam {
     char name[96];        /* Hugging Face name without the transformer./model. prefix */
-    float *w;             /* fp32 values; NULL while the matrix is held in 16 bits */
-    uint16_t *w16;        /* the values in 16 bits when w is NULL (read with sk_param_read) */
+    float *w;             /* fp32 values; NULL while the matrix is held otherwise */
+    uint16_t *w16;        /* the values in 16 bits (safetensors F16/BF16), or NULL */
     bool bf16;            /* w16 holds BF16, else F16 */
+    void *wq;             /* the rows as a GGUF file stored them (quantized, F16, BF16), or NULL */
+    uint32_t qtype;       /* SkGgmlType of wq (0 = F32: not held so) */
     float *g;             /* gradient, NULL while frozen */
     int ndim;
     int64_t shape[4];
@@ -51,7 +53,8 @@ typedef struct SkParam {
 
 typedef struct SkModel SkModel;
 
-/* Loads a Hugging Face model directory (config.json + safetensors). */
+/* Loads a Hugging Face model directory (config.json + safetensors), a GGUF file, or a folder
+ * holding one GGUF file (sk_gguf_resolve). */
 int sk_model_load(const char *dir, SkModel **out, SkError *err);
 /* The same, reporting bytes of weights read so far through progress (may be NULL). */
 int sk_model_load_progress(const char *dir, SkProgressFn progress, void *ctx, SkModel **out,
@@ -75,14 +78,19 @@ int sk_model_params(SkModel *m, SkParam **params); /* returns the count */
 SkParam *sk_model_param(SkModel *m, const char *name);
 /* A parameter as the products take it, and n of its values from element off on, in fp32. */
 static inline SkMat sk_param_mat(const SkParam *p) {
-    return p->w ? sk_mat_f32(p->w) : (SkMat){.h = p->w16, .bf16 = p->bf16};
+    if (p->w) return sk_mat_f32(p->w);
+    if (p->wq) return (SkMat){.q = p->wq, .qtype = p->qtype, .cols = p->ndim ? p->shape[p->ndim - 1] : 1};
+    return (SkMat){.h = p->w16, .bf16 = p->bf16};
 }
 void sk_param_read(const SkParam *p, size_t off, size_t n, float *dst);
 /* How the weight matrices are held: F32, or F16/BF16 (half the memory, converted for each
  * product). A checkpoint stored in 16 bits loads as it is stored; marking weights
  * trainable turns the model to F32. Returns 0, or -1 (OOM; the model is unchanged). */
 int sk_model_set_dtype(SkModel *m, SkDtype hold, SkError *err);
-SkDtype sk_model_dtype_held(const SkModel *m);
+SkDtype sk_model_dtype_held(const SkModel *m); /* of the matrices not held in a GGUF type */
+/* How the weight matrices are held, as a word for people: "F32", "BF16", or the GGUF types
+ * of a model loaded from GGUF ("Q4_1+Q8_0"). */
+const char *sk_model_held(const SkModel *m);
 size_t sk_model_weight_bytes(const SkModel *m); /* memory the weights take as held */
 /* The token embedding table [vocab, d] (GPT-2 wte, Llama embed_tokens). */
 SkParam *sk_model_token_embeddings(SkModel *m);
@@ -142,6 +150,8 @@ typedef struct SkActsShape {
     int n_prefix;
     int lora_rank; /* largest rank of any delta (0 = none) */
     bool lora_dropout; /* some delta uses dropout: room for its dropped inputs */
+    bool forward_only; /* evaluation and scoring: one layer's activations, reused by every layer
+                          (a fraction of the memory); no backward, block inputs or layer K/V after it */
 } SkActsShape;
 
 typedef struct SkActs SkActs;

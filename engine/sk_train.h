@@ -121,6 +121,12 @@ int sk_trainer_step(SkTrainer *tr, const int32_t *const *ids, const int *len, co
  * and class probabilities [n, n_outputs]. */
 int sk_evaluate(const SkTask *t, const SkDataset *ds, int batch, int max_len, SkMetrics *out,
                 int *pred, float *probs, SkError *err);
+/* The same, telling fn after each batch how many examples are scored and how many of them
+ * are right (batches go shortest examples first); fn returning nonzero stops the work, and
+ * then 1 is returned with out not filled. Evaluation holds one layer's activations. */
+typedef int (*SkEvalFn)(void *ctx, int done, int total, int correct);
+int sk_evaluate_progress(const SkTask *t, const SkDataset *ds, int batch, int max_len, SkMetrics *out, int *pred,
+                         float *probs, SkEvalFn fn, void *ctx, SkError *err);
 
 /* ---- causal language-model pretraining ----------------------------------------------
  * Every weight trains on next-token prediction over windows of `seq` tokens drawn at

@@ -281,8 +281,8 @@ static int model_index(lua_State *L) {
         lua_getiuservalue(L, 1, 1);
         return 1;
     }
-    if (!strcmp(key, "held")) { /* "F32", "F16" or "BF16": how the weights are held now */
-        return lua_pushstring(L, sk_dtype_name(sk_model_dtype_held(check_model(L, 1)->model))), 1;
+    if (!strcmp(key, "held")) { /* "F32", "F16", "BF16" or GGUF types ("Q4_1+Q8_0"): how the weights are held now */
+        return lua_pushstring(L, sk_model_held(check_model(L, 1)->model)), 1;
     }
     if (!strcmp(key, "weight_bytes")) {
         return lua_pushinteger(L, (lua_Integer)sk_model_weight_bytes(check_model(L, 1)->model)), 1;

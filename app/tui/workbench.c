@@ -128,9 +128,9 @@ static void draw_title(Workbench *wb, int n_runs, int active) {
     Crt_count(train, sizeof train, wb->session.task.train.n);
     const char *base = strrchr(wb->session.model_dir, '/');
     base = base && base[1] ? base + 1 : wb->session.model_dir;
-    char text[2800], held[16] = ""; /* weights held in 16 bits are worth a word: half the memory */
-    if (sk_model_dtype_held(wb->session.model) != SK_DT_F32)
-        snprintf(held, sizeof held, " %s", sk_dtype_name(sk_model_dtype_held(wb->session.model)));
+    char text[2800], held[56] = ""; /* weights held in 16 bits or quantized are worth a word: less memory */
+    if (strcmp(sk_model_held(wb->session.model), "F32") != 0)
+        snprintf(held, sizeof held, " %s", sk_model_held(wb->session.model));
     snprintf(text, sizeof text, " sktune %s %s %s %dx%d%s %s %s: %d classes, %s train, %d val %s %d run%s%s ",
              crt_glyphs->v, base, params, c->n_layer, c->d_model, held, crt_glyphs->v, wb->session.task_name,
              wb->session.task.train.n_labels, train, wb->session.task.validation.n, crt_glyphs->v, n_runs,

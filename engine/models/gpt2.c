@@ -43,6 +43,7 @@ typedef struct {
     float *lora_du;            /* [N, r] */
     float *attn_scratch;       /* [B * H, dh, Skv] */
     float *lora_x;             /* [L][N, 3d + F]: dropped inputs of the four projections */
+    bool one;    /* forward only: [L] buffers are [1], x is [2] (slots used in turn) */
 } Gpt2Acts;
 
 static int declare(SkModel *m, SkError *err) {
@@ -124,18 +125,21 @@ static size_t layout(const SkModel *m, const SkActsShape *s, SkArena *arena, Gpt
     size_t L = (size_t)c->n_layer, d = (size_t)c->d_model, F = (size_t)c->d_ff;
     size_t B = (size_t)s->B, S = (size_t)(s->n_embed + s->T), N = B * S;
     size_t Skv = (size_t)s->n_prefix + S, H = (size_t)c->n_head, r = (size_t)s->lora_rank;
+    /* forward only (evaluation, scoring): one layer's buffers, reused by every layer, and two
+     * slots of the residual stream; no backward can follow */
+    size_t Lk = s->forward_only ? 1 : L, Lx = s->forward_only ? 2 : L + 1;
     SkActsItem items[] = {
-        {&g->x, (L + 1) * N * d}, {&g->ln1, L * N * d}, {&g->ln1_mean, L * N},
-        {&g->ln1_rstd, L * N}, {&g->qkv, L * N * 3 * d}, {&g->k, L * B * Skv * d},
-        {&g->v, L * B * Skv * d}, {&g->att, L * B * H * S * Skv}, {&g->atty, L * N * d},
-        {&g->x1, L * N * d}, {&g->ln2, L * N * d}, {&g->ln2_mean, L * N}, {&g->ln2_rstd, L * N},
-        {&g->fch, L * N * F}, {&g->fcg, L * N * F}, {&g->lnf_mean, N}, {&g->lnf_rstd, N},
-        {&g->lora_u, L * SK_PROJ_COUNT * N * r}, {&g->mask, B * S}, {&g->dres, N * d},
+        {&g->x, Lx * N * d}, {&g->ln1, Lk * N * d}, {&g->ln1_mean, Lk * N},
+        {&g->ln1_rstd, Lk * N}, {&g->qkv, Lk * N * 3 * d}, {&g->k, Lk * B * Skv * d},
+        {&g->v, Lk * B * Skv * d}, {&g->att, Lk * B * H * S * Skv}, {&g->atty, Lk * N * d},
+        {&g->x1, Lk * N * d}, {&g->ln2, Lk * N * d}, {&g->ln2_mean, Lk * N}, {&g->ln2_rstd, Lk * N},
+        {&g->fch, Lk * N * F}, {&g->fcg, Lk * N * F}, {&g->lnf_mean, N}, {&g->lnf_rstd, N},
+        {&g->lora_u, Lk * SK_PROJ_COUNT * N * r}, {&g->mask, B * S}, {&g->dres, N * d},
         {&g->dln, N * d}, {&g->datty, N * d}, {&g->dff_a, N * F}, {&g->dff_b, N * F},
         {&g->dqkv, N * 3 * d}, {&g->dk, B * Skv * d}, {&g->dv, B * Skv * d},
         {&g->datt, B * H * S * Skv}, {&g->lora_du, N * r},
         {&g->attn_scratch, B * H * (size_t)c->head_dim * Skv},
-        {&g->lora_x, s->lora_dropout ? L * N * (3 * d + F) : 0},
+        {&g->lora_x, s->lora_dropout ? Lk * N * (3 * d + F) : 0},
     };
     return sk_acts_items(items, sizeof items / sizeof items[0], arena);
 }
@@ -149,6 +153,7 @@ static int acts_bind(SkModel *m, SkActs *a) {
     Gpt2Acts *g = calloc(1, sizeof *g);
     if (!g) return -1;
     a->impl = g;
+    g->one = a->shape.forward_only;
     if (layout(m, &a->shape, &a->arena, g) == 0) return -1;
     return sk_acts_io_bind(m, a);
 }
@@ -160,7 +165,7 @@ static SkLowRank *lora_at(const SkModel *m, const SkActs *a, const SkHooks *h, i
     if (lr && lr->dropout > 0) {
         const Gpt2Acts *A = a->impl;
         size_t N = (size_t)a->B * a->S, d = (size_t)m->cfg.d_model, F = (size_t)m->cfg.d_ff;
-        lr->xd = A->lora_x + (size_t)l * N * (3 * d + F) + N * d * (size_t)p;
+        lr->xd = A->lora_x + (size_t)(A->one ? 0 : l) * N * (3 * d + F) + N * d * (size_t)p;
     }
     return lr;
 }
@@ -171,11 +176,15 @@ typedef struct {
     float *ln2, *ln2_mean, *ln2_rstd, *fch, *fcg, *u;
 } LayerActs;
 
-static LayerActs layer_acts(const SkModel *m, const Gpt2Acts *A, int l, int B, int S, int Skv, int r) {
+/* Where the residual stream at block l's input lives (forward only: two slots in turn). */
+static float *stream(const Gpt2Acts *A, int l, size_t Nd) { return A->x + (size_t)(A->one ? l % 2 : l) * Nd; }
+
+static LayerActs layer_acts(const SkModel *m, const Gpt2Acts *A, int layer, int B, int S, int Skv, int r) {
+    size_t l = A->one ? 0 : (size_t)layer;
     size_t N = (size_t)B * S, d = (size_t)m->cfg.d_model, F = (size_t)m->cfg.d_ff, Nd = N * d;
     size_t kvn = (size_t)B * Skv * d;
     return (LayerActs){
-        .x = A->x + l * Nd, .ln1 = A->ln1 + l * Nd, .ln1_mean = A->ln1_mean + l * N,
+        .x = stream(A, layer, Nd), .ln1 = A->ln1 + l * Nd, .ln1_mean = A->ln1_mean + l * N,
         .ln1_rstd = A->ln1_rstd + l * N, .qkv = A->qkv + l * Nd * 3, .k = A->k + l * kvn,
         .v = A->v + l * kvn, .att = A->att + (size_t)l * B * m->cfg.n_head * S * Skv,
         .atty = A->atty + l * Nd, .x1 = A->x1 + l * Nd, .ln2 = A->ln2 + l * Nd,
@@ -214,7 +223,7 @@ static int forward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h, Sk
     for (int l = 0; l < L; l++) {
         Gpt2Layer *W = &g->layers[l];
         LayerActs la = layer_acts(m, A, l, B, S, Skv, r);
-        float *x = la.x, *xn = A->x + (size_t)(l + 1) * Nd, *ln1 = la.ln1, *ln2 = la.ln2, *qkv = la.qkv;
+        float *x = la.x, *xn = stream(A, l + 1, Nd), *ln1 = la.ln1, *ln2 = la.ln2, *qkv = la.qkv;
         float *atty = la.atty, *x1 = la.x1, *k = la.k, *v = la.v, *att = la.att, *fch = la.fch;
         float *fcg = la.fcg, *u = la.u;
         SkLowRank *lr;
@@ -264,7 +273,7 @@ static int forward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h, Sk
             sk_lowrank_forward(lr, xn, fcg, N, F, d);
         }
     }
-    sk_layernorm_forward(pool, a->hidden, A->lnf_mean, A->lnf_rstd, A->x + (size_t)L * Nd,
+    sk_layernorm_forward(pool, a->hidden, A->lnf_mean, A->lnf_rstd, stream(A, L, Nd),
                          g->lnf_w->w, g->lnf_b->w, N, d, c->norm_eps);
     return 0;
 }

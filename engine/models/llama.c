@@ -49,6 +49,7 @@ typedef struct {
     float *lora_du;            /* [N, r] */
     float *attn_scratch;       /* [B * Hkv, dh, Skv] */
     float *lora_x;             /* [L][N, 6d + Q + F]: dropped inputs of the eight projections */
+    bool one;                  /* forward only: [L] above is [1], x is [2] (slots used in turn) */
 } LlamaActs;
 
 #define QDIM(c) ((c)->n_head * (c)->head_dim)
@@ -143,16 +144,19 @@ static size_t layout(const SkModel *m, const SkActsShape *s, SkArena *arena, Lla
     size_t Q = (size_t)QDIM(c), K = (size_t)KDIM(c), R = Q + 2 * K;
     size_t B = (size_t)s->B, S = (size_t)(s->n_embed + s->T), N = B * S;
     size_t Skv = (size_t)s->n_prefix + S, H = (size_t)c->n_head, r = (size_t)s->lora_rank;
+    /* forward only (evaluation, scoring): one layer's buffers, reused by every layer, and two
+     * slots of the residual stream; no backward can follow */
+    size_t Lk = s->forward_only ? 1 : L, Lx = s->forward_only ? 2 : L + 1;
     SkActsItem items[] = {
-        {&g->x, (L + 1) * N * d}, {&g->xn1, L * N * d}, {&g->rstd1, L * N}, {&g->qkv, L * N * R},
-        {&g->k, L * B * Skv * K}, {&g->v, L * B * Skv * K}, {&g->att, L * B * H * S * Skv},
-        {&g->atty, L * N * Q}, {&g->x1, L * N * d}, {&g->xn2, L * N * d}, {&g->rstd2, L * N},
-        {&g->gate, L * N * F}, {&g->up, L * N * F}, {&g->hm, L * N * F}, {&g->rstdf, N},
-        {&g->lora_u, L * SK_PROJ_COUNT * N * r}, {&g->mask, B * S}, {&g->dres, N * d},
+        {&g->x, Lx * N * d}, {&g->xn1, Lk * N * d}, {&g->rstd1, Lk * N}, {&g->qkv, Lk * N * R},
+        {&g->k, Lk * B * Skv * K}, {&g->v, Lk * B * Skv * K}, {&g->att, Lk * B * H * S * Skv},
+        {&g->atty, Lk * N * Q}, {&g->x1, Lk * N * d}, {&g->xn2, Lk * N * d}, {&g->rstd2, Lk * N},
+        {&g->gate, Lk * N * F}, {&g->up, Lk * N * F}, {&g->hm, Lk * N * F}, {&g->rstdf, N},
+        {&g->lora_u, Lk * SK_PROJ_COUNT * N * r}, {&g->mask, B * S}, {&g->dres, N * d},
         {&g->dln, N * d}, {&g->datty, N * Q}, {&g->dhm, N * F}, {&g->dgate, N * F}, {&g->dup, N * F},
         {&g->dqkv, N * R}, {&g->dk, B * Skv * K}, {&g->dv, B * Skv * K}, {&g->datt, B * H * S * Skv},
         {&g->lora_du, N * r}, {&g->attn_scratch, B * (size_t)c->n_kv_head * (size_t)c->head_dim * Skv},
-        {&g->lora_x, s->lora_dropout ? L * N * (6 * d + Q + F) : 0},
+        {&g->lora_x, s->lora_dropout ? Lk * N * (6 * d + Q + F) : 0},
     };
     return sk_acts_items(items, sizeof items / sizeof items[0], arena);
 }
@@ -166,6 +170,7 @@ static int acts_bind(SkModel *m, SkActs *a) {
     LlamaActs *g = calloc(1, sizeof *g);
     if (!g) return -1;
     a->impl = g;
+    g->one = a->shape.forward_only;
     if (layout(m, &a->shape, &a->arena, g) == 0) return -1;
     return sk_acts_io_bind(m, a);
 }
@@ -182,7 +187,7 @@ static SkLowRank *lora_at(const SkModel *m, const SkActs *a, const SkHooks *h, i
         size_t in_before = 2 * d + Q + F; /* inputs of the first four: d, Q, d, F */
         size_t off[SK_PROJ_COUNT] = {0, N * d, N * (d + Q), N * (2 * d + Q), N * in_before, N * (in_before + d),
                                      N * (in_before + 2 * d), N * (in_before + 3 * d)};
-        lr->xd = A->lora_x + (size_t)l * N * (6 * d + Q + F) + off[p];
+        lr->xd = A->lora_x + (size_t)(A->one ? 0 : l) * N * (6 * d + Q + F) + off[p];
     }
     return lr;
 }
@@ -210,12 +215,16 @@ typedef struct {
     float *x, *xn1, *rstd1, *qkv, *k, *v, *att, *atty, *x1, *xn2, *rstd2, *gate, *up, *hm, *u;
 } LayerActs;
 
-static LayerActs layer_acts(const SkModel *m, const LlamaActs *A, int l, int B, int S, int Skv, int r) {
+/* Where the residual stream at block l's input lives (forward only: two slots in turn). */
+static float *stream(const LlamaActs *A, int l, size_t Nd) { return A->x + (size_t)(A->one ? l % 2 : l) * Nd; }
+
+static LayerActs layer_acts(const SkModel *m, const LlamaActs *A, int layer, int B, int S, int Skv, int r) {
+    size_t l = A->one ? 0 : (size_t)layer;
     const SkModelConfig *c = &m->cfg;
     size_t N = (size_t)B * S, d = (size_t)c->d_model, F = (size_t)c->d_ff, Nd = N * d;
     size_t Q = (size_t)QDIM(c), K = (size_t)KDIM(c), kvn = (size_t)B * Skv * K;
     return (LayerActs){
-        .x = A->x + l * Nd, .xn1 = A->xn1 + l * Nd, .rstd1 = A->rstd1 + l * N,
+        .x = stream(A, layer, Nd), .xn1 = A->xn1 + l * Nd, .rstd1 = A->rstd1 + l * N,
         .qkv = A->qkv + l * N * (Q + 2 * K), .k = A->k + l * kvn, .v = A->v + l * kvn,
         .att = A->att + (size_t)l * B * c->n_head * S * Skv, .atty = A->atty + l * N * Q,
         .x1 = A->x1 + l * Nd, .xn2 = A->xn2 + l * Nd, .rstd2 = A->rstd2 + l * N,
@@ -225,6 +234,18 @@ static LayerActs layer_acts(const SkModel *m, const LlamaActs *A, int l, int B, 
 }
 
 static const float *bias(const SkParam *p) { return p ? p->w : NULL; }
+
+/* The fused [Wq; Wk; Wv] as the products take it: one matrix when the three are held
+ * alike (declared side by side, so contiguous), else three stacked parts (a GGUF may store
+ * v in another type than q and k, as Q4_K_M files do). parts: the caller's storage. */
+static SkMat qkv_mat(const LlamaLayer *W, SkMat parts[3]) {
+    SkMat q = sk_param_mat(W->q_w);
+    if (W->k_w->qtype == W->q_w->qtype && W->v_w->qtype == W->q_w->qtype) return q; /* F32 (0) included */
+    parts[0] = q, parts[1] = sk_param_mat(W->k_w), parts[2] = sk_param_mat(W->v_w);
+    parts[0].rows = W->q_w->shape[0], parts[0].rest = &parts[1];
+    parts[1].rows = W->k_w->shape[0], parts[1].rest = &parts[2];
+    return parts[0];
+}
 static float *bias_grad(const SkParam *p) { return p ? p->g : NULL; }
 
 static int forward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h, SkError *err) {
@@ -253,12 +274,13 @@ static int forward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h, Sk
     for (int l = 0; l < L; l++) {
         LlamaLayer *W = &g->layers[l];
         LayerActs la = layer_acts(m, A, l, B, S, Skv, r);
-        float *xn = A->x + (size_t)(l + 1) * Nd;
+        float *xn = stream(A, l + 1, Nd);
         as.window = l >= c->window_from_layer ? c->sliding_window : 0;
         SkLowRank *lr;
         /* xn1 = RMSNorm(x);  qkv[N, Q+2K] = xn1 @ [Wq;Wk;Wv]^T + [bq;bk;bv] (+ delta) */
         sk_rmsnorm_forward(pool, la.xn1, la.rstd1, la.x, W->ln1->w, N, d, c->norm_eps);
-        sk_linear_forward_m(pool, la.qkv, la.xn1, sk_param_mat(W->q_w), bias(W->q_b), N, d, R, false);
+        SkMat parts[3];
+        sk_linear_forward_m(pool, la.qkv, la.xn1, qkv_mat(W, parts), bias(W->q_b), N, d, R, false);
         if ((lr = lora_at(m, a, h, l, SK_PROJ_QKV))) {
             lr->u = la.u + (size_t)SK_PROJ_QKV * N * r;
             sk_lowrank_forward(lr, la.qkv, la.xn1, N, d, R);
@@ -313,7 +335,7 @@ static int forward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h, Sk
             sk_lowrank_forward(lr, xn, la.hm, N, F, d);
         }
     }
-    sk_rmsnorm_forward(pool, a->hidden, A->rstdf, A->x + (size_t)L * Nd, g->norm->w, N, d, c->norm_eps);
+    sk_rmsnorm_forward(pool, a->hidden, A->rstdf, stream(A, L, Nd), g->norm->w, N, d, c->norm_eps);
     return 0;
 }
 
@@ -391,7 +413,8 @@ static int backward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h, c
         sk_rope_backward(A->dqkv, R, h->pos_offset, B, S, c->n_head, dh, c->rope.dim, freq);
         sk_rope_backward(A->dqkv + Q, R, h->pos_offset, B, S, c->n_kv_head, dh, c->rope.dim, freq);
         memset(A->dln, 0, Nd * sizeof(float));
-        sk_linear_backward_m(pool, A->dln, NULL, NULL, A->dqkv, la.xn1, sk_param_mat(W->q_w), N, d, R); /* fused weights */
+        SkMat parts[3];
+        sk_linear_backward_m(pool, A->dln, NULL, NULL, A->dqkv, la.xn1, qkv_mat(W, parts), N, d, R); /* fused weights */
         /* weight gradients per matrix: each has its own gradient buffer */
         sk_linear_backward_weights(W->q_w->g, bias_grad(W->q_b), A->dqkv, R, la.xn1, N, d, Q);
         sk_linear_backward_weights(W->k_w->g, bias_grad(W->k_b), A->dqkv + Q, R, la.xn1, N, d, K);

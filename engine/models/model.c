@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "models/model_internal.h"
+#include "sk_quant.h"
 
 int sk_model_declare(SkModel *m, const char *name, int ndim, const int64_t *shape, SkError *err) {
     SkParam *np = realloc(m->params, (size_t)(m->n_params + 1) * sizeof *np);
@@ -29,10 +30,6 @@ static int start_pool(SkModel *m, SkError *err) {
     return m->pool ? 0 : sk_err(err, "cannot start worker threads");
 }
 
-static int model_alloc(SkModel *m, SkDtype hold, SkError *err) {
-    if (m->arch->declare(m, err) != 0 || sk_weights_alloc(m, hold, err) != 0) return -1;
-    return start_pool(m, err);
-}
 static void shape_str(char *buf, size_t cap, int ndim, const int64_t *shape) {
     int pos = snprintf(buf, cap, "[");
     for (int i = 0; i < ndim && (size_t)pos < cap; i++)
@@ -123,6 +120,15 @@ int sk_model_load_progress(const char *dir, SkProgressFn progress, void *ctx, Sk
     if (!m) return sk_err(err, "out of memory");
     snprintf(m->dir, sizeof m->dir, "%s", dir);
     SkCheckpoint ck = {0};
+    char gguf[2048];
+    int is_gguf = sk_gguf_resolve(dir, gguf, sizeof gguf, err);
+    if (is_gguf < 0) goto fail;
+    if (is_gguf) {
+        if (sk_gguf_model_load(m, gguf, progress, ctx, err) != 0 || start_pool(m, err) != 0 || m->arch->bind(m, err) != 0)
+            goto fail;
+        *out = m;
+        return 0;
+    }
     if (sk_hfconfig_read(dir, &m->cfg, &m->arch, err) != 0) goto fail;
     if (sk_ckpt_open(&ck, dir, err) != 0 || m->arch->declare(m, err) != 0) goto fail;
     if (sk_weights_alloc(m, checkpoint_hold(m, &ck), err) != 0 || start_pool(m, err) != 0) goto fail;
@@ -142,6 +148,32 @@ fail:
     return -1;
 }
 
+/* A GGUF type named by a random model's dtype ("Q8_0", "Q4_K", ...) with a quantizer, or F32. */
+static uint32_t random_qtype(const char *dtype) {
+    static const uint32_t types[] = {SK_GGML_Q8_0, SK_GGML_Q4_0, SK_GGML_Q4_1, SK_GGML_Q4_K};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (!strcmp(dtype, sk_ggml_type_name(types[i]))) return types[i];
+    return SK_GGML_F32;
+}
+
+/* A quantized matrix of random values: 64 rows drawn and quantized, then repeated down the
+ * matrix (a 7B model's worth of normal draws and quantization would take minutes, and a
+ * benchmark needs the held type and its size, not independent rows). */
+static int random_quantized(SkParam *p, SkRng *rng, float std, SkError *err) {
+    int64_t rows = p->shape[0], cols = p->shape[1], draw = rows < 64 ? rows : 64;
+    size_t rb = sk_ggml_row_bytes(p->qtype, cols);
+    float *v = malloc((size_t)cols * sizeof *v);
+    if (!v) return sk_err(err, "out of memory");
+    for (int64_t r = 0; r < draw; r++) {
+        for (int64_t i = 0; i < cols; i++) v[i] = std * sk_rng_normal(rng);
+        sk_quantize(p->qtype, v, (unsigned char *)p->wq + (size_t)r * rb, (size_t)cols);
+    }
+    for (int64_t r = draw; r < rows; r++)
+        memcpy((unsigned char *)p->wq + (size_t)r * rb, (unsigned char *)p->wq + (size_t)(r % draw) * rb, rb);
+    free(v);
+    return 0;
+}
+
 int sk_model_new_random(const SkModelConfig *cfg, uint64_t seed, SkModel **out, SkError *err) {
     SkModel *m = calloc(1, sizeof *m);
     if (!m) return sk_err(err, "out of memory");
@@ -152,10 +184,21 @@ int sk_model_new_random(const SkModelConfig *cfg, uint64_t seed, SkModel **out, 
         free(m);
         return sk_err(err, "unknown architecture \"%s\"", cfg->arch);
     }
-    /* cfg->dtype BF16 or F16: the matrices are held so from the start (no fp32 copy) */
+    /* cfg->dtype BF16 or F16: the matrices are held so from the start (no fp32 copy); a
+     * quantized type (Q8_0, Q4_0, Q4_1, Q4_K): each matrix is held quantized */
     SkDtype hold = !strcmp(cfg->dtype, "BF16") ? SK_DT_BF16 : !strcmp(cfg->dtype, "F16") ? SK_DT_F16 : SK_DT_F32;
-    snprintf(m->cfg.dtype, sizeof m->cfg.dtype, "%s", sk_dtype_name(hold));
-    if (model_alloc(m, hold, err) != 0) {
+    uint32_t qtype = random_qtype(cfg->dtype);
+    if (qtype == SK_GGML_F32) snprintf(m->cfg.dtype, sizeof m->cfg.dtype, "%s", sk_dtype_name(hold));
+    if (m->arch->declare(m, err) != 0) {
+        sk_model_free(m);
+        return -1;
+    }
+    for (int i = 0; i < m->n_params && qtype != SK_GGML_F32; i++) { /* rows that are not whole */
+        SkParam *p = &m->params[i];                                /* K-quant blocks: Q4_0, as */
+        if (p->ndim != 2) continue;                                /* llama.cpp falls back too */
+        p->qtype = sk_ggml_row_bytes(qtype, p->shape[1]) ? qtype : sk_ggml_row_bytes(SK_GGML_Q4_0, p->shape[1]) ? SK_GGML_Q4_0 : 0;
+    }
+    if (sk_weights_alloc(m, hold, err) != 0 || start_pool(m, err) != 0) {
         sk_model_free(m);
         return -1;
     }
@@ -168,6 +211,13 @@ int sk_model_new_random(const SkModelConfig *cfg, uint64_t seed, SkModel **out, 
         bool is_norm = strstr(p->name, "ln_") != NULL || strstr(p->name, "norm.") != NULL;
         bool is_bias = strstr(p->name, ".bias") != NULL;
         float std = strstr(p->name, "c_proj.weight") ? resid_std : 0.02f;
+        if (p->wq) {
+            if (random_quantized(p, &rng, std, err) != 0) {
+                sk_model_free(m);
+                return -1;
+            }
+            continue;
+        }
         for (size_t k = 0; k < p->numel; k++) {
             float v = is_norm ? (is_bias ? 0.0f : 1.0f) : is_bias ? 0.0f : std * sk_rng_normal(&rng);
             if (p->w) p->w[k] = v;
@@ -188,7 +238,12 @@ int sk_model_clone(const SkModel *src, SkModel **out, SkError *err) {
     m->cfg = src->cfg;
     m->arch = src->arch;
     memcpy(m->dir, src->dir, sizeof m->dir);
-    if (model_alloc(m, src->hold, err) != 0) {
+    if (m->arch->declare(m, err) != 0) {
+        sk_model_free(m);
+        return -1;
+    }
+    for (int i = 0; i < m->n_params; i++) m->params[i].qtype = src->params[i].qtype;
+    if (sk_weights_alloc(m, src->hold, err) != 0 || start_pool(m, err) != 0) {
         sk_model_free(m);
         return -1;
     }
@@ -206,7 +261,7 @@ void sk_model_free(SkModel *m) {
     if (!m) return;
     for (int i = 0; i < m->n_params; i++) free(m->params[i].g);
     free(m->params);
-    free(m->weights), free(m->weights16);
+    free(m->weights), free(m->weights16), free(m->weightsq);
     if (m->arch && m->arch->release && m->impl) m->arch->release(m);
     else free(m->impl);
     sk_pool_free(m->pool);
@@ -347,6 +402,7 @@ int sk_model_backward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h,
                       const float *d_hidden, SkError *err) {
     static const SkHooks none = {0};
     if (!h) h = &none;
+    if (a->shape.forward_only) return sk_err(err, "internal error: backward over forward-only activations");
     if (a->B != b->B || a->T != b->T || a->S != h->n_embed + b->T)
         return sk_err(err, "backward called with a batch that differs from the last forward");
     return m->arch->backward(m, a, b, h, d_hidden, err);

@@ -41,7 +41,9 @@ struct SkModel {
     int n_params;
     float *weights;       /* the fp32 parameters, one block */
     uint16_t *weights16;  /* the matrices held in 16 bits (hold F16/BF16), one block */
-    SkDtype hold;
+    unsigned char *weightsq; /* matrices held as a GGUF file stored them (qtype), one block */
+    SkDtype hold;         /* how the other matrices are held */
+    char held[48];        /* sk_model_held */
     SkPool *pool;
     void *impl;     /* architecture's view of the weights */
 };
@@ -68,7 +70,8 @@ size_t sk_acts_io_floats(const SkModel *m, const SkActsShape *s);
 int sk_acts_io_bind(SkModel *m, SkActs *a);
 
 /* Places the declared parameters in weight blocks held as hold (weights.c; contents
- * undefined), and copies the values of a model of the same shape and holding. */
+ * undefined): a matrix whose qtype the loader set before is held in that GGUF type. And
+ * copies the values of a model of the same shape and holding. */
 int sk_weights_alloc(SkModel *m, SkDtype hold, SkError *err);
 void sk_weights_copy(SkModel *dst, const SkModel *src);
 
@@ -77,6 +80,10 @@ int sk_model_declare(SkModel *m, const char *name, int ndim, const int64_t *shap
 
 extern const SkArch sk_arch_gpt2;
 extern const SkArch sk_arch_llama;
+
+/* A GGUF file: its metadata -> the config, its tensors -> the declared parameters (held
+ * as stored), with the layouts GGUF converters change undone (gguf_model.c). */
+int sk_gguf_model_load(SkModel *m, const char *path, SkProgressFn progress, void *ctx, SkError *err);
 
 /* config.json -> SkModelConfig (and which architecture). */
 int sk_hfconfig_read(const char *dir, SkModelConfig *cfg, const SkArch **arch, SkError *err);

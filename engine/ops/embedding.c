@@ -4,7 +4,7 @@
 #include "ops/ops.h"
 
 void sk_embedding_forward(float *out, const int32_t *ids, SkMat wte, SkMat wpe, int pos0, int B, int T, int C) {
-    bool positions = wpe.f || wpe.h;
+    bool positions = sk_mat_present(wpe);
     float *p = positions ? sk_mat_scratch((size_t)C) : NULL;
     for (int b = 0; b < B; b++)
         for (int t = 0; t < T; t++) {

@@ -62,7 +62,7 @@ static int block_rows(int In) {
 
 void sk_linear_forward_m(SkPool *pool, float *out, const float *inp, SkMat W, const float *b, int N, int In,
                          int Out, bool accumulate) {
-    if (W.f) {
+    if (W.f && !W.rest) {
         sk_linear_forward(out, inp, W.f, b, N, In, Out, accumulate);
         return;
     }
@@ -71,14 +71,14 @@ void sk_linear_forward_m(SkPool *pool, float *out, const float *inp, SkMat W, co
     float *w = sk_mat_scratch((size_t)(rows < Out ? rows : Out) * In);
     for (int r0 = 0; r0 < Out; r0 += rows) { /* out[:, r0:r0+nr] = inp @ W[r0:r0+nr]^T */
         int nr = Out - r0 < rows ? Out - r0 : rows;
-        sk_half_to_f32(pool, W.h + (size_t)r0 * In, w, (size_t)nr * In, W.bf16);
+        sk_mat_to_f32(pool, W, (size_t)r0 * In, (size_t)nr * In, w);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, nr, In, 1.0f, inp, In, w, In, beta, out + r0, Out);
     }
 }
 
 void sk_linear_backward_m(SkPool *pool, float *dinp, float *dW, float *db, const float *dout, const float *inp,
                           SkMat W, int N, int In, int Out) {
-    if (W.f) {
+    if (W.f && !W.rest) {
         sk_linear_backward(dinp, dW, db, dout, inp, W.f, N, In, Out);
         return;
     }
@@ -89,7 +89,7 @@ void sk_linear_backward_m(SkPool *pool, float *dinp, float *dW, float *db, const
     float *w = sk_mat_scratch((size_t)(rows < Out ? rows : Out) * In);
     for (int r0 = 0; r0 < Out; r0 += rows) { /* dinp += dout[:, r0:r0+nr] @ W[r0:r0+nr] */
         int nr = Out - r0 < rows ? Out - r0 : rows;
-        sk_half_to_f32(pool, W.h + (size_t)r0 * In, w, (size_t)nr * In, W.bf16);
+        sk_mat_to_f32(pool, W, (size_t)r0 * In, (size_t)nr * In, w);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, In, nr, 1.0f, dout + r0, Out, w, In, 1.0f, dinp,
                     In);
     }

@@ -13,17 +13,27 @@
 #include "sk_core.h"
 
 /* ---- weight matrices as the model holds them ------------------------------------------
- * fp32, or 16 bits as the checkpoint stored them (F16 or BF16: half the memory), turned
- * into fp32 one block of rows at a time for each product. */
+ * fp32; 16 bits as a safetensors checkpoint stored them (F16 or BF16: half the memory); or
+ * a GGUF type (block-quantized rows, F16, BF16) as the GGUF file stored them. The products
+ * turn a block of rows at a time into fp32. A matrix may be made of parts of different
+ * types stacked by rows (Llama's fused q|k|v when a GGUF stores v in another type). */
 typedef struct SkMat {
     const float *f;    /* fp32 values, or NULL */
     const uint16_t *h; /* 16-bit values when f is NULL */
     bool bf16;         /* h holds BF16, else F16 */
+    const void *q;     /* GGUF-typed rows (f and h NULL) */
+    uint32_t qtype;    /* their SkGgmlType */
+    int64_t cols;      /* row length: needed for q and for parts */
+    int64_t rows;      /* rows of this part when `rest` continues the matrix below it */
+    const struct SkMat *rest;
 } SkMat;
 #define SK_MAT_BLOCK_FLOATS ((size_t)1 << 20) /* rows converted per block: 4 MB of fp32 */
 static inline SkMat sk_mat_f32(const float *f) { return (SkMat){.f = f}; }
-SkMat sk_mat_offset(SkMat m, size_t off);              /* from element off on */
+static inline bool sk_mat_present(SkMat m) { return m.f || m.h || m.q; }
+SkMat sk_mat_offset(SkMat m, size_t off);              /* from element off on (q: a block boundary) */
 void sk_mat_read(SkMat m, size_t off, size_t n, float *dst); /* dst = elements [off, off + n) */
+/* The same spread over the pool (pool may be NULL): what the products call per block. */
+void sk_mat_to_f32(SkPool *pool, SkMat m, size_t off, size_t n, float *dst);
 void sk_half_to_f32(SkPool *pool, const uint16_t *src, float *dst, size_t n, bool bf16); /* pool may be NULL */
 float *sk_mat_scratch(size_t n); /* this thread's conversion buffer (reused; aborts on OOM) */
 

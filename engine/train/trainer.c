@@ -136,12 +136,13 @@ static void runner_free(Runner *r) {
     free(r->targets), free(r->len), free(r->labels);
 }
 
-static int runner_init(Runner *r, const SkTask *t, int Bmax, int Tmax, SkError *err) {
+/* forward_only: activations for evaluation alone (one layer's, reused), no backward. */
+static int runner_init(Runner *r, const SkTask *t, int Bmax, int Tmax, bool forward_only, SkError *err) {
     memset(r, 0, sizeof *r);
     r->t = t, r->Bmax = Bmax, r->Tmax = Tmax;
     r->C = sk_head_n_outputs(t->head);
     r->d = sk_model_config(sk_method_model(t->method))->d_model;
-    SkActsShape shape = {.B = Bmax, .T = Tmax};
+    SkActsShape shape = {.B = Bmax, .T = Tmax, .forward_only = forward_only};
     sk_method_shape(t->method, &shape);
     r->n_embed = shape.n_embed;
     if (sk_acts_new(sk_method_model(t->method), &shape, &r->acts, err) != 0) return -1;
@@ -212,49 +213,63 @@ static int run_encoded(Runner *r, const Encoded *e, const int *idx, int B, bool 
     return run_batch(r, ids, len, label, target, B, training, backward, loss_scale, loss, err);
 }
 
+static int by_length(const void *a, const void *b) {
+    const int *x = a, *y = b; /* {len, index}: shorter first, then in data order */
+    return x[0] != y[0] ? (x[0] > y[0]) - (x[0] < y[0]) : (x[1] > y[1]) - (x[1] < y[1]);
+}
+
+/* Scores every example, in batches of similar length (shortest first: the least padding, and
+ * the first results soonest); per-example outputs land at each example's own index. fn (may
+ * be NULL) hears after each batch how many are done and right, and stops the work by
+ * returning nonzero: then 1 is returned and out is not filled. */
 static int evaluate_encoded(Runner *r, const Encoded *e, bool regression, SkMetrics *out, int *pred,
-                            float *probs, SkError *err) {
+                            float *probs, SkEvalFn fn, void *ctx, SkError *err) {
     int C = r->C, n = e->n;
     int *pl = malloc((size_t)(n ? n : 1) * sizeof *pl);
     float *pv = malloc((size_t)(n ? n : 1) * sizeof *pv);
-    int *idx = malloc((size_t)r->Bmax * sizeof *idx);
-    if (!pl || !pv || !idx) {
-        free(pl), free(pv), free(idx);
+    int *idx = malloc((size_t)r->Bmax * sizeof *idx), *order = malloc((size_t)(n ? n : 1) * 2 * sizeof *order);
+    if (!pl || !pv || !idx || !order) {
+        free(pl), free(pv), free(idx), free(order);
         return sk_err(err, "out of memory");
     }
+    for (int i = 0; i < n; i++) order[2 * i] = e->len[i], order[2 * i + 1] = i;
+    qsort(order, (size_t)n, 2 * sizeof *order, by_length);
     double loss_sum = 0;
-    int rc = 0;
+    int rc = 0, correct = 0;
     for (int i0 = 0; i0 < n && rc == 0; i0 += r->Bmax) {
         int B = n - i0 < r->Bmax ? n - i0 : r->Bmax;
-        for (int b = 0; b < B; b++) idx[b] = i0 + b;
+        for (int b = 0; b < B; b++) idx[b] = order[2 * (i0 + b) + 1];
         double loss;
         if ((rc = run_encoded(r, e, idx, B, false, false, 1.0f, &loss, err)) != 0) break;
         loss_sum += loss * B;
         for (int b = 0; b < B; b++) {
             const float *s = r->scores + (size_t)b * C;
+            int i = idx[b];
             if (regression) {
-                pv[i0 + b] = s[0];
-                if (pred) pred[i0 + b] = 0;
-                if (probs) probs[(size_t)(i0 + b)] = s[0];
+                pv[i] = s[0];
+                if (pred) pred[i] = 0;
+                if (probs) probs[(size_t)i] = s[0];
                 continue;
             }
             int best = 0;
             for (int c = 1; c < C; c++) best = s[c] > s[best] ? c : best;
-            pl[i0 + b] = best;
-            if (pred) pred[i0 + b] = best;
+            pl[i] = best;
+            correct += best == e->label[i];
+            if (pred) pred[i] = best;
             if (probs) {
                 double mx = s[best], z = 0;
                 for (int c = 0; c < C; c++) z += exp((double)s[c] - mx);
-                for (int c = 0; c < C; c++) probs[(size_t)(i0 + b) * C + c] = (float)(exp((double)s[c] - mx) / z);
+                for (int c = 0; c < C; c++) probs[(size_t)i * C + c] = (float)(exp((double)s[c] - mx) / z);
             }
         }
+        if (fn && fn(ctx, i0 + B, n, correct)) rc = 1;
     }
     if (rc == 0) {
         out->loss = n ? loss_sum / n : NAN;
         if (regression) sk_metrics_regress(pv, e->target, n, out);
         else sk_metrics_classify(pl, e->label, n, C, out);
     }
-    free(pl), free(pv), free(idx);
+    free(pl), free(pv), free(idx), free(order);
     return rc;
 }
 
@@ -279,15 +294,21 @@ static int check_labels(const SkTask *t, const SkDataset *ds, SkError *err) {
 
 int sk_evaluate(const SkTask *t, const SkDataset *ds, int batch, int max_len, SkMetrics *out,
                 int *pred, float *probs, SkError *err) {
+    return sk_evaluate_progress(t, ds, batch, max_len, out, pred, probs, NULL, NULL, err);
+}
+
+int sk_evaluate_progress(const SkTask *t, const SkDataset *ds, int batch, int max_len, SkMetrics *out, int *pred,
+                         float *probs, SkEvalFn fn, void *ctx, SkError *err) {
     if (check_labels(t, ds, err) != 0) return -1;
     int cap = position_budget(t, max_len > 0 ? max_len : 128);
     Encoded e;
     Runner r;
     memset(&r, 0, sizeof r);
     int rc = encode_set(t, ds, cap, &e, NULL, NULL, err);
-    if (rc == 0) rc = runner_init(&r, t, batch > 0 ? batch : 32, e.longest, err);
+    int B = batch > 0 ? batch : 32;
+    if (rc == 0) rc = runner_init(&r, t, B < e.n ? B : e.n > 0 ? e.n : 1, e.longest, true, err);
     sk_method_set_training(t->method, false, 0);
-    if (rc == 0) rc = evaluate_encoded(&r, &e, ds->regression, out, pred, probs, err);
+    if (rc == 0) rc = evaluate_encoded(&r, &e, ds->regression, out, pred, probs, fn, ctx, err);
     runner_free(&r);
     encoded_free(&e);
     return rc;
@@ -362,7 +383,7 @@ int sk_trainer_new(const SkTask *t, const SkTrainConfig *cfg, int max_tokens, Sk
     for (int i = 0; rc == 0 && i < nh; i++) tr->tr[nm + i] = &ht[i];
     tr->ntr = nm + nh;
     for (int i = 0; rc == 0 && i < tr->ntr; i++) tr->params += (int64_t)tr->tr[i]->numel;
-    if (rc == 0) rc = runner_init(&tr->r, &tr->task, Bmax, max_tokens, err);
+    if (rc == 0) rc = runner_init(&tr->r, &tr->task, Bmax, max_tokens, false, err);
     if (rc == 0) rc = sk_adamw_init(&tr->opt, tr->tr, tr->ntr, cfg->weight_decay, err);
     if (rc != 0) {
         sk_trainer_free(tr);
@@ -481,7 +502,7 @@ int sk_train(const SkTask *t, const SkDataset *train, const SkDataset *eval,
         memset(&h, 0, sizeof h);
         h.loss = NAN, h.grad_norm = NAN, h.evaluated = true;
         sk_method_set_training(t->method, false, 0);
-        if ((rc = evaluate_encoded(r, &eev, eval->regression, &h.metrics, NULL, NULL, err)) != 0) goto done;
+        if ((rc = evaluate_encoded(r, &eev, eval->regression, &h.metrics, NULL, NULL, NULL, NULL, err)) != 0) goto done;
         h.seconds = sk_now_seconds() - t0;
         push_history(out, &h, log);
         if (on_step && on_step(ctx, &h)) {
@@ -522,7 +543,7 @@ int sk_train(const SkTask *t, const SkDataset *train, const SkDataset *eval,
         bool last = step + 1 == cfg->steps;
         if (eval && cfg->eval_every > 0 && ((step + 1) % cfg->eval_every == 0 || last)) {
             sk_method_set_training(t->method, false, 0);
-            if ((rc = evaluate_encoded(r, &eev, eval->regression, &h.metrics, NULL, NULL, err)) != 0) goto done;
+            if ((rc = evaluate_encoded(r, &eev, eval->regression, &h.metrics, NULL, NULL, NULL, NULL, err)) != 0) goto done;
             h.evaluated = true;
             h.seconds = sk_now_seconds() - t0;
         }
@@ -543,7 +564,7 @@ finish:
         sk_method_set_training(t->method, false, 0);
         const SkHistoryEntry *lastc = out->n_history ? &out->history[out->n_history - 1] : NULL;
         if (lastc && lastc->evaluated && lastc->step == out->steps_done) out->final = lastc->metrics;
-        else if ((rc = evaluate_encoded(r, &eev, eval->regression, &out->final, NULL, NULL, err)) != 0)
+        else if ((rc = evaluate_encoded(r, &eev, eval->regression, &out->final, NULL, NULL, NULL, NULL, err)) != 0)
             goto done;
     }
     if (!out->stop_reason[0]) snprintf(out->stop_reason, sizeof out->stop_reason, "completed %d steps", out->steps_done);
