@@ -9,9 +9,12 @@ int cli_tokenize(int argc, char **argv);
 int cli_bench(int argc, char **argv);
 int cli_generate(int argc, char **argv);
 int cli_tui(int argc, char **argv);
+int cli_convert(int argc, char **argv);
+void cli_usage(void); /* the usage text, on stdout */
 /* $SKTUNE_DATASETS, else the source tree's datasets/ folder. */
 const char *cli_datasets_dir(void);
-/* models/tiny-gpt2 in the current folder, else in the source tree. */
+/* models/smollm2-135m-instruct when its GGUF is there (scripts/setup fetches it), else
+ * models/tiny-gpt2; in the current folder, else in the source tree. */
 const char *cli_default_model(void);
 
 /* Finds "--name VALUE" or "--name=VALUE" in argv; returns VALUE or NULL. */

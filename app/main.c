@@ -10,7 +10,8 @@ static const char USAGE[] =
     "sktune " SKTUNE_VERSION " - a workbench for parameter-efficient fine-tuning (SK-Tuning)\n"
     "\n"
     "usage:\n"
-    "  sktune                              the workbench (on a terminal), bundled model, task spam\n"
+    "  sktune                              the workbench (on a terminal): SmolLM2 when scripts/setup\n"
+    "                                      fetched it, else the bundled tiny-gpt2\n"
     "  sktune tui [--model DIR] [--task NAME | --data FILE [--eval FILE]] [--prompt TEXT]\n"
     "             [--parallel N] [--sample N]   the workbench on any model and task\n"
     "  sktune run SCRIPT.lua [ARGS...]     run a Lua experiment script (module `sk`)\n"
@@ -23,10 +24,13 @@ static const char USAGE[] =
     "  sktune bench [--batch B] [--seq T] [--steps N] [--threads N] [--pass forward|frozen|full]\n"
     "               [--methods all|a,b,...]   one training step of each PEFT method\n"
     "                                      speed of forward/backward at GPT-2-small shape\n"
+    "  sktune convert --model GGUF --out DIR [--dtype bf16|f16|f32]\n"
+    "                                      a GGUF model as a Hugging Face folder (transformers, PEFT)\n"
     "  sktune --help | --version\n"
     "\n"
-    "DIR is a Hugging Face model directory: config.json, model.safetensors (or shards with\n"
-    "model.safetensors.index.json), tokenizer.json or vocab.json + merges.txt.\n"
+    "DIR is a Hugging Face model directory (config.json, model.safetensors or shards with\n"
+    "model.safetensors.index.json, tokenizer.json or vocab.json + merges.txt), a GGUF file\n"
+    "(llama.cpp's format: F32/F16/BF16, Q8_0, Q4_0/1, Q5_0/1, Q2_K..Q6_K), or a folder holding one.\n"
     "Exit codes: 0 success, 1 runtime failure, 2 usage error.\n";
 
 const char *cli_option(int argc, char **argv, const char *name) {
@@ -39,8 +43,16 @@ const char *cli_option(int argc, char **argv, const char *name) {
     return NULL;
 }
 
+void cli_usage(void) { fputs(USAGE, stdout); }
+
 int cli_check_options(int argc, char **argv, const char *const *known, int positional_ok) {
     int positional = 0;
+    for (int i = 0; i < argc; i++) { /* every command answers --help */
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            cli_usage();
+            exit(0);
+        }
+    }
     for (int i = 0; i < argc; i++) {
         if (strncmp(argv[i], "--", 2) != 0) {
             if (++positional > positional_ok) {
@@ -92,6 +104,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "tokenize")) return cli_tokenize(argc - 2, argv + 2);
     if (!strcmp(cmd, "bench")) return cli_bench(argc - 2, argv + 2);
     if (!strcmp(cmd, "generate")) return cli_generate(argc - 2, argv + 2);
+    if (!strcmp(cmd, "convert")) return cli_convert(argc - 2, argv + 2);
     if (!strcmp(cmd, "compare")) { /* a thin wrapper over scripts/compare.lua */
         char **args = calloc((size_t)argc, sizeof *args);
         if (!args) return 1;

@@ -48,6 +48,7 @@ void sk_tokenizer_free(SkTokenizer *t) {
     free(t->added);
     sk_ids_free(&t->prefix);
     sk_ids_free(&t->suffix);
+    free(t->chat_template);
     sk_strmap_free(&t->cache);
     sk_ids_free(&t->cache_ids);
     pthread_mutex_destroy(&t->cache_mu);
@@ -140,6 +141,20 @@ static int read_tokenizer_config(SkTokenizer *t, const char *dir, SkError *err) 
             if (id >= 0) *dst[k] = id;
         }
     }
+    /* chat_template: a string, or (older configs) a list of {name, template}: the "default" one */
+    const cJSON *ct = cJSON_GetObjectItemCaseSensitive(j, "chat_template");
+    if (cJSON_IsArray(ct)) {
+        const cJSON *pick = NULL, *e;
+        cJSON_ArrayForEach(e, ct) {
+            const cJSON *name = cJSON_GetObjectItemCaseSensitive(e, "name");
+            if (!pick || (cJSON_IsString(name) && !strcmp(name->valuestring, "default"))) pick = e;
+        }
+        ct = pick ? cJSON_GetObjectItemCaseSensitive(pick, "template") : NULL;
+    }
+    if (cJSON_IsString(ct) && !(t->chat_template = strdup(ct->valuestring))) {
+        cJSON_Delete(j);
+        return sk_err(err, "out of memory");
+    }
     const cJSON *cls = cJSON_GetObjectItemCaseSensitive(j, "tokenizer_class");
     static const char *llama_classes[] = {"LlamaTokenizer", "LlamaTokenizerFast", "CodeLlamaTokenizer",
                                           "CodeLlamaTokenizerFast"};
@@ -205,12 +220,34 @@ static int load_vocab_merges(SkTokenizer *t, const char *vocab_path, const char 
     return 0;
 }
 
+/* A GGUF file's tokenizer (tokenizer_gguf.c); the mapping is closed before returning. */
+static int load_gguf(const char *path, SkTokenizer **out, SkError *err) {
+    SkGgufFile f;
+    if (sk_gguf_open(&f, path, err) != 0) return -1;
+    SkTokenizer *t = sk_tokenizer_new_empty();
+    int rc = t ? sk_tokenizer_read_gguf(t, &f, err) : sk_err(err, "out of memory");
+    sk_gguf_close(&f);
+    if (rc != 0) {
+        sk_tokenizer_free(t);
+        return -1;
+    }
+    t->from_gguf = true;
+    snprintf(t->source, sizeof t->source, "%s", path);
+    *out = t;
+    return 0;
+}
+
 int sk_tokenizer_load(const char *dir, SkTokenizer **out, SkError *err) {
-    char tj[2048], vj[2048], mt[2048];
+    char tj[2048], vj[2048], mt[2048], gguf[sizeof ((SkTokenizer *)0)->source];
     if (sk_path_join(tj, sizeof tj, dir, "tokenizer.json", err) ||
         sk_path_join(vj, sizeof vj, dir, "vocab.json", err) ||
         sk_path_join(mt, sizeof mt, dir, "merges.txt", err))
         return -1;
+    /* a .gguf file, or a folder without config.json holding one; a folder with several GGUF
+     * files is an error unless it has Hugging Face tokenizer files, which keep working */
+    int g = sk_gguf_resolve(dir, gguf, sizeof gguf, err);
+    if (g == 1) return load_gguf(gguf, out, err);
+    if (g < 0 && !sk_file_exists(tj) && !sk_file_exists(vj)) return -1;
     SkTokenizer *t = sk_tokenizer_new_empty();
     if (!t) return sk_err(err, "out of memory");
     int rc;
@@ -451,92 +488,4 @@ bool sk_tokenizer_is_special(const SkTokenizer *t, int32_t id) {
 
 const char *sk_tokenizer_piece(const SkTokenizer *t, int32_t id) {
     return id >= 0 && id < t->vocab_size ? t->pieces[id] : NULL;
-}
-
-/* Copies the files a tokenizer was read from (the layouts the writer below does not speak). */
-static int copy_source(const SkTokenizer *t, const char *dir, SkError *err) {
-    static const char *files[] = {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"};
-    if (sk_mkdir_p(dir, err) != 0) return -1;
-    for (size_t k = 0; k < sizeof files / sizeof *files; k++) {
-        char src[2048], dst[2048], *text;
-        size_t len;
-        if (sk_path_join(src, sizeof src, t->source, files[k], err) || sk_path_join(dst, sizeof dst, dir, files[k], err))
-            return -1;
-        if (!sk_file_exists(src) || !strcmp(src, dst)) continue;
-        if (sk_read_file(src, &text, &len, err) != 0) return -1;
-        int rc = sk_write_file_atomic(dst, text, len, err);
-        free(text);
-        if (rc != 0) return -1;
-    }
-    return 0;
-}
-
-int sk_tokenizer_save(const SkTokenizer *t, const char *dir, SkError *err) {
-    if (t->pretok != sk_pretok_gpt2_next || t->ignore_merges || !t->byte_level || t->nfc) { /* GPT-2's layout only */
-        if (t->source[0]) return copy_source(t, dir, err);
-        return sk_err(err, "%s: saving a %s tokenizer built in memory is not supported", dir, t->kind);
-    }
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "version", "1.0");
-    cJSON_AddNullToObject(root, "truncation");
-    cJSON_AddNullToObject(root, "padding");
-    cJSON *added = cJSON_CreateArray();
-    for (int i = 0; i < t->n_added; i++) {
-        cJSON *a = cJSON_CreateObject();
-        cJSON_AddNumberToObject(a, "id", t->added[i].id);
-        cJSON_AddStringToObject(a, "content", t->added[i].content);
-        cJSON_AddBoolToObject(a, "single_word", 0);
-        cJSON_AddBoolToObject(a, "lstrip", 0);
-        cJSON_AddBoolToObject(a, "rstrip", 0);
-        cJSON_AddBoolToObject(a, "normalized", 1);
-        cJSON_AddBoolToObject(a, "special", t->added[i].special);
-        cJSON_AddItemToArray(added, a);
-    }
-    cJSON_AddItemToObject(root, "added_tokens", added);
-    cJSON_AddNullToObject(root, "normalizer");
-    const char *bl[] = {"pre_tokenizer", "post_processor", "decoder"};
-    for (int k = 0; k < 3; k++) {
-        cJSON *b = cJSON_CreateObject();
-        cJSON_AddStringToObject(b, "type", "ByteLevel");
-        cJSON_AddBoolToObject(b, "add_prefix_space", 0);
-        cJSON_AddBoolToObject(b, "trim_offsets", 1);
-        cJSON_AddBoolToObject(b, "use_regex", 1);
-        cJSON_AddItemToObject(root, bl[k], b);
-    }
-    cJSON *model = cJSON_CreateObject();
-    cJSON_AddStringToObject(model, "type", "BPE");
-    cJSON_AddNullToObject(model, "dropout");
-    cJSON_AddNullToObject(model, "unk_token");
-    cJSON_AddStringToObject(model, "continuing_subword_prefix", "");
-    cJSON_AddStringToObject(model, "end_of_word_suffix", "");
-    cJSON_AddBoolToObject(model, "fuse_unk", 0);
-    cJSON_AddBoolToObject(model, "byte_fallback", 0);
-    cJSON *vocab = cJSON_CreateObject();
-    for (int i = 0; i < t->vocab_size; i++) {
-        if (!t->pieces[i]) continue;
-        bool is_added = false;
-        for (int k = 0; k < t->n_added; k++) is_added |= t->added[k].id == i;
-        int32_t id;
-        if (is_added && !sk_strmap_get(&t->vocab, t->pieces[i], strlen(t->pieces[i]), &id)) continue;
-        cJSON_AddNumberToObject(vocab, t->pieces[i], i);
-    }
-    cJSON_AddItemToObject(model, "vocab", vocab);
-    cJSON *merges = cJSON_CreateArray();
-    for (int i = 0; i < t->n_merges; i++) {
-        cJSON *pair = cJSON_CreateArray();
-        cJSON_AddItemToArray(pair, cJSON_CreateString(t->pieces[t->merge_left[i]]));
-        cJSON_AddItemToArray(pair, cJSON_CreateString(t->pieces[t->merge_right[i]]));
-        cJSON_AddItemToArray(merges, pair);
-    }
-    cJSON_AddItemToObject(model, "merges", merges);
-    cJSON_AddItemToObject(root, "model", model);
-    char *text = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
-    if (!text) return sk_err(err, "out of memory");
-    char path[2048];
-    int rc = sk_mkdir_p(dir, err);
-    if (rc == 0) rc = sk_path_join(path, sizeof path, dir, "tokenizer.json", err);
-    if (rc == 0) rc = sk_write_file_atomic(path, text, strlen(text), err);
-    free(text);
-    return rc;
 }

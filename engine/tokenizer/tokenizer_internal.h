@@ -5,8 +5,18 @@
 #include <cJSON.h>
 #include <pthread.h>
 
+#include "sk_io.h"
 #include "sk_tokenizer.h"
 #include "tokenizer/unicode.h"
+
+/* The Split regexes of Llama 3 and Qwen2, as their tokenizer.json files spell them (scanned by
+ * pretokenize.c; read by tokenizer_json.c, written by tokenizer_write.c). */
+#define LLAMA3_PATTERN                                                                                  \
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|" \
+    "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
+#define QWEN2_PATTERN                                                                                 \
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|" \
+    "\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"
 
 /* Open-addressing hash map from byte strings to int32 values. */
 typedef struct SkStrMap {
@@ -52,7 +62,8 @@ typedef enum {
 
 struct SkTokenizer {
     char kind[96];
-    char source[1024];      /* the folder it was read from ("" when built in memory) */
+    char source[1024];      /* the folder (or GGUF file) it was read from ("" when built in memory) */
+    bool from_gguf;         /* read from a GGUF: saving writes every layout out (no files to copy) */
     int vocab_size;
     char **pieces;          /* [vocab_size] vocabulary strings (byte-level alphabet) */
     SkStrMap vocab;         /* piece -> id */
@@ -77,6 +88,7 @@ struct SkTokenizer {
     size_t (*pretok)(const unsigned char *s, size_t len, size_t i); /* next pre-token end; NULL: none */
     bool ignore_merges;     /* a pre-token that is itself in the vocabulary is one token */
     SkIds prefix, suffix;   /* what the post-processor adds around a sequence */
+    char *chat_template;    /* the Jinja chat template (tokenizer_config.json, GGUF), or NULL */
     /* cache of pre-token -> ids; guarded because the UI and a worker may both encode */
     pthread_mutex_t cache_mu;
     SkStrMap cache;
@@ -87,6 +99,9 @@ struct SkTokenizer {
 SkTokenizer *sk_tokenizer_new_empty(void);
 /* Reads a tokenizer.json into t (tokenizer_json.c). */
 int sk_tokenizer_read_json(SkTokenizer *t, const char *path, SkError *err);
+/* Reads the tokenizer of a GGUF file's metadata into t (tokenizer_gguf.c); copies every string
+ * it keeps, so f may be closed afterwards. */
+int sk_tokenizer_read_gguf(SkTokenizer *t, const SkGgufFile *f, SkError *err);
 /* Vocabulary {"piece": id, ...} and added tokens (tokenizer.c). */
 int sk_tokenizer_read_vocab(SkTokenizer *t, const cJSON *vocab, const char *where, SkError *err);
 int sk_tokenizer_add_token(SkTokenizer *t, const char *content, int32_t id, bool special, SkError *err);
