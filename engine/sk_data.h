@@ -42,6 +42,7 @@ int sk_data_load(const SkDataOptions *o, SkDataset *ds, SkError *err);
 typedef struct SkDataTask {
     char name[64];
     char prompt[512];         /* a suggested semantic prompt */
+    char template_text[256];  /* suggested text after the input ("\nCategory:"), or "" */
     char **words;             /* a label word per class (for the verbalizer head) */
     int n_words;
     char source[512], licence[256];

@@ -129,7 +129,11 @@ typedef struct SkHeadConfig {
     char template_text[256]; /* suffix after the input, e.g. " Answer:" */
     bool log_prob;          /* score = log-softmax over the vocabulary instead of the logit */
     bool space;             /* score the word as it follows other text (" word") */
+    bool space_auto;        /* "auto" (the default): " word" unless the template ends in whitespace
+                               (a newline, or a chat template's "assistant\n"), then the bare word */
 } SkHeadConfig;
+/* Whether the verbalizer scores " word" (true) or the bare word, as the config says. */
+bool sk_head_word_space(const SkHeadConfig *c);
 
 void sk_head_config_default(SkHeadConfig *c, int n_classes);
 cJSON *sk_head_config_to_json(const SkHeadConfig *c);

@@ -196,6 +196,7 @@ static int d_task(lua_State *L) {
     lua_createtable(L, 0, 8);
     lua_pushstring(L, t.name), lua_setfield(L, -2, "name");
     lua_pushstring(L, t.prompt), lua_setfield(L, -2, "prompt");
+    lua_pushstring(L, t.template_text), lua_setfield(L, -2, "template");
     lua_pushstring(L, t.source), lua_setfield(L, -2, "source");
     lua_pushstring(L, t.licence), lua_setfield(L, -2, "licence");
     lua_createtable(L, t.train.n_labels, 0);

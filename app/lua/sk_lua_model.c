@@ -356,6 +356,19 @@ static int tok_piece(lua_State *L) {
     return 1;
 }
 
+/* tok:chat_wrap(prompt, template) -> the prompt and template inside the chat template's
+ * user turn, the assistant's turn opened after them (what the workbench's ^O does) */
+static int tok_chat_wrap(lua_State *L) {
+    SkTokenizer *t = check_tok(L, 1);
+    const char *prompt = luaL_optstring(L, 2, ""), *templ = luaL_optstring(L, 3, "");
+    char before[512], after[256];
+    SkError err;
+    if (sk_tokenizer_chat_wrap(t, before, sizeof before, after, sizeof after, &err) != 0) return sk_lua_error(L, &err);
+    lua_pushfstring(L, "%s%s", before, prompt);
+    lua_pushfstring(L, "%s%s", templ, after);
+    return 2;
+}
+
 static int tok_index(lua_State *L) {
     SkTokenizer *t = check_tok(L, 1);
     const char *key = luaL_checkstring(L, 2);
@@ -363,6 +376,10 @@ static int tok_index(lua_State *L) {
     if (!strcmp(key, "bos")) return lua_pushinteger(L, sk_tokenizer_bos(t)), 1;
     if (!strcmp(key, "eos")) return lua_pushinteger(L, sk_tokenizer_eos(t)), 1;
     if (!strcmp(key, "kind")) return lua_pushstring(L, sk_tokenizer_kind(t)), 1;
+    if (!strcmp(key, "chat_template")) {
+        const char *ct = sk_tokenizer_chat_template(t);
+        return ct ? lua_pushstring(L, ct) : lua_pushnil(L), 1;
+    }
     luaL_getmetatable(L, TOKENIZER_MT);
     lua_getfield(L, -1, "methods");
     lua_getfield(L, -1, key);
@@ -381,7 +398,8 @@ void sk_lua_model_register(lua_State *L) {
         {"generate", model_generate}, {"perplexity", sk_lua_model_perplexity},
         {"hold_weights", model_hold_weights}, {NULL, NULL}};
     static const luaL_Reg tok_methods[] = {
-        {"encode", tok_encode}, {"decode", tok_decode}, {"piece", tok_piece}, {NULL, NULL}};
+        {"encode", tok_encode}, {"decode", tok_decode}, {"piece", tok_piece}, {"chat_wrap", tok_chat_wrap},
+        {NULL, NULL}};
     luaL_newmetatable(L, MODEL_MT);
     luaL_newlib(L, model_methods);
     lua_setfield(L, -2, "methods");

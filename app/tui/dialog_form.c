@@ -196,12 +196,23 @@ static void submit(Workbench *wb) {
     SkMethodConfig *mc = &spec.method;
     sk_method_config_default(mc, k);
     bool reads_prompt = k == SK_M_SK_PREFIX || k == SK_M_SK_PROMPT || (k == SK_M_PROMPT_TUNING && f->f[F_INIT].choice == 2);
+    /* the layout on screen: the prompt (chat-wrapped when chat is on) and the template after the input */
+    SkError err;
+    PromptLayout layout = Wb_layout(wb);
+    char prompt[2600], templ[256];
+    if (Session_compose(&wb->session, &layout, prompt, sizeof prompt, templ, sizeof templ, &err) != 0) {
+        snprintf(f->error, sizeof f->error, "%s", err.msg);
+        return;
+    }
     if (reads_prompt) {
         if (!wb->prompt.buf[strspn(wb->prompt.buf, " ")]) {
             snprintf(f->error, sizeof f->error, "%s reads the semantic prompt: write one first (F2)", METHODS[k]);
             return;
         }
-        snprintf(mc->prompt, sizeof mc->prompt, "%s", wb->prompt.buf);
+        if ((size_t)snprintf(mc->prompt, sizeof mc->prompt, "%s", prompt) >= sizeof mc->prompt) {
+            snprintf(f->error, sizeof f->error, "the prompt is too long");
+            return;
+        }
     }
     mc->adapter = (SkAdapterKind)f->f[F_ADAPTER].choice;
     mc->rank = rank;
@@ -213,9 +224,8 @@ static void submit(Workbench *wb) {
     mc->lora_alpha = (float)alpha;
     int targets = f->f[F_LORA_TARGETS].choice;
     mc->lora_targets = targets == 0 ? 0 : sk_lora_all_targets(wb->session.model, targets == 1);
-    SkError err;
     int head = f->f[F_HEAD].choice; /* HEADS: last, mean, verbalizer */
-    if (Session_head_config(&wb->session, head == 2, head == 0 ? "last" : "mean", &spec.head, &err) != 0) {
+    if (Session_head_config(&wb->session, head == 2, head == 0 ? "last" : "mean", templ, &spec.head, &err) != 0) {
         snprintf(f->error, sizeof f->error, "%s", err.msg);
         return;
     }

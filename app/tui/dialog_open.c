@@ -116,7 +116,8 @@ void DialogOpen_poll(Workbench *wb) {
     wb->session = l->result;
     memset(&l->result, 0, sizeof l->result);
     Scorer_resume(&wb->scorer, &wb->session);
-    Editor_set(&wb->prompt, wb->session.task.prompt);
+    Editor_set_text(&wb->prompt, wb->session.task.prompt);
+    Editor_set_text(&wb->templ, wb->session.task.template_text);
     for (int i = 0; i < wb->n_history; i++) free(wb->history[i]);
     free(wb->history);
     Session_history_load(&wb->session, &wb->history, &wb->n_history);

@@ -14,6 +14,31 @@ void Editor_set(Editor *e, const char *s) {
     e->scroll = 0;
 }
 
+void Editor_set_text(Editor *e, const char *text) {
+    char buf[sizeof e->buf];
+    size_t o = 0;
+    for (const char *p = text ? text : ""; *p && o + 3 < sizeof buf; p++) {
+        const char *esc = *p == '\n' ? "\\n" : *p == '\t' ? "\\t" : *p == '\\' ? "\\\\" : NULL;
+        if (esc) buf[o++] = esc[0], buf[o++] = esc[1];
+        else buf[o++] = *p;
+    }
+    buf[o] = 0;
+    Editor_set(e, buf);
+}
+
+void Editor_text(const Editor *e, char *out, size_t cap) {
+    size_t o = 0;
+    for (int i = 0; i < e->len && o + 1 < cap; i++) {
+        char c = e->buf[i];
+        if (c == '\\' && i + 1 < e->len && strchr("nt\\", e->buf[i + 1])) {
+            char n = e->buf[++i];
+            c = n == 'n' ? '\n' : n == 't' ? '\t' : '\\';
+        }
+        out[o++] = c;
+    }
+    out[o] = 0;
+}
+
 static bool is_cont(unsigned char c) { return (c & 0xC0) == 0x80; }
 
 static int prev_cp(const Editor *e, int i) {

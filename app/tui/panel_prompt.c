@@ -1,12 +1,23 @@
 /* panel_prompt.c - the semantic prompt: the editor, its token pieces as the model's
- * tokenizer splits them, and its zero-shot score (refreshed in the background after a
- * pause in typing, next to the previous prompt's score). */
+ * tokenizer splits them, the template that follows each input (and whether both sit in
+ * the model's chat template), and the zero-shot score of that layout (refreshed in the
+ * background after a pause in typing, with a running estimate while it is computed, next
+ * to the previous prompt's score). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "workbench.h"
+
+PromptLayout Wb_layout(const Workbench *wb) {
+    PromptLayout l = {.chat = wb->chat};
+    Editor_text(&wb->prompt, l.prompt, sizeof l.prompt);
+    Editor_text(&wb->templ, l.templ, sizeof l.templ); /* the head's limit */
+    return l;
+}
+
+Editor *Wb_editor(Workbench *wb) { return wb->on_template ? &wb->templ : &wb->prompt; }
 
 void PanelPrompt_edited(Workbench *wb) {
     wb->score_due = true;
@@ -44,7 +55,8 @@ static void draw_tokens(Workbench *wb, int y, int x, int w) {
     Session *s = &wb->session;
     SkIds ids = {0};
     SkError err;
-    if (sk_tokenizer_encode(s->tok, wb->prompt.buf, (size_t)wb->prompt.len, true, &ids, &err) != 0) {
+    PromptLayout now = Wb_layout(wb);
+    if (sk_tokenizer_encode(s->tok, now.prompt, strlen(now.prompt), true, &ids, &err) != 0) {
         Crt_put(y, x, w, err.msg, Crt_attr(CRT_BAD));
         return;
     }
@@ -78,13 +90,24 @@ bool Wb_score(Workbench *wb, ScorerResult *res) {
     bool busy;
     unsigned want;
     Scorer_snapshot(&wb->scorer, res, &busy, &want);
-    return !wb->score_due && !busy && res->gen == want && !strcmp(res->prompt, wb->prompt.buf);
+    PromptLayout now = Wb_layout(wb);
+    return !wb->score_due && !busy && res->gen == want && !res->partial && PromptLayout_equal(&res->layout, &now);
+}
+
+/* A running estimate for the layout on screen (true while the full sample is still being scored). */
+static bool running_estimate(Workbench *wb, ScorerResult *res) {
+    bool busy;
+    unsigned want;
+    Scorer_snapshot(&wb->scorer, res, &busy, &want);
+    PromptLayout now = Wb_layout(wb);
+    return !wb->score_due && res->gen == want && res->partial && res->n > 0 && PromptLayout_equal(&res->layout, &now);
 }
 
 static void draw_score(Workbench *wb, int y, int x, int w) {
     ScorerResult res;
     bool current = Wb_score(wb, &res);
-    if (res.gen != 0 && res.ok && strcmp(res.prompt, wb->shown_prompt) != 0) { /* a new result */
+    if (res.gen != 0 && res.ok && !res.partial && res.gen != wb->shown_gen) { /* a new result */
+        wb->shown_gen = res.gen;
         if (wb->shown_prompt[0] || isfinite(wb->shown_score)) {
             wb->prev_score = wb->shown_score;
             snprintf(wb->prev_prompt, sizeof wb->prev_prompt, "%s", wb->shown_prompt);
@@ -95,6 +118,19 @@ static void draw_score(Workbench *wb, int y, int x, int w) {
     char head[96];
     snprintf(head, sizeof head, "zero-shot (verbalizer, %d val): ", wb->scorer.sample_set.n);
     int used = Crt_put(y, x, w, head, Crt_attr(CRT_DIM));
+    ScorerResult run;
+    if (!current && running_estimate(wb, &run)) { /* the estimate so far, and how much it covers */
+        char est[96];
+        snprintf(est, sizeof est, "%s %5.1f%%  (%d of %d scored)", crt_glyphs->spinner[wb->spin % 4],
+                 100 * run.accuracy, run.n, run.total);
+        used += Crt_put(y, x + used, w - used, est, Crt_attr(CRT_WARN));
+        if (isfinite(wb->shown_score)) {
+            char last[64];
+            snprintf(last, sizeof last, "   (last: %.1f%%)", 100 * wb->shown_score);
+            Crt_put(y, x + used, w - used, last, Crt_attr(CRT_DIM));
+        }
+        return;
+    }
     if (!current) {
         char sp[64];
         snprintf(sp, sizeof sp, "%s scoring...", crt_glyphs->spinner[wb->spin % 4]);
@@ -133,13 +169,29 @@ static void draw_score(Workbench *wb, int y, int x, int w) {
     }
 }
 
+/* The template line: what follows each input, and the chat switch. */
+static void draw_template(Workbench *wb, int y, int x, int w, bool focus) {
+    const char *label = "after input: ";
+    int lw = Crt_width(label);
+    Crt_put(y, x, lw, label, Crt_attr(CRT_DIM));
+    char chat[48];
+    snprintf(chat, sizeof chat, "  chat %s (^O)  ^T edit", wb->chat ? "on" : "off");
+    int cw = Crt_width(chat);
+    Crt_put(y, x + w - cw, cw, chat, Crt_attr(wb->chat ? CRT_GOOD : CRT_DIM));
+    if (!wb->templ.len && !(focus && wb->on_template))
+        Crt_put(y, x + lw, w - lw - cw, "(nothing: the label word follows the input)", Crt_attr(CRT_DIM));
+    else Editor_draw(&wb->templ, y, x + lw, w - lw - cw - 1, focus && wb->on_template, 0);
+}
+
 void PanelPrompt_draw(Workbench *wb, Rect r) {
     bool focus = wb->focus == FOCUS_PROMPT && wb->dialog == DLG_NONE;
     Crt_box(r.y, r.x, r.h, r.w, "Semantic prompt", focus);
-    Crt_put(r.y + 1, r.x + 2, 2, ">", Crt_attr(focus ? CRT_BORDER_FOCUS : CRT_DIM));
-    Editor_draw(&wb->prompt, r.y + 1, r.x + 4, r.w - 6, focus, 0);
+    Crt_put(r.y + 1, r.x + 2, 2, ">", Crt_attr(focus && !wb->on_template ? CRT_BORDER_FOCUS : CRT_DIM));
+    Editor_draw(&wb->prompt, r.y + 1, r.x + 4, r.w - 6, focus && !wb->on_template, 0);
     draw_tokens(wb, r.y + 2, r.x + 4, r.w - 6);
-    draw_score(wb, r.y + 3, r.x + 4, r.w - 6);
+    Crt_put(r.y + 3, r.x + 2, 2, ">", Crt_attr(focus && wb->on_template ? CRT_BORDER_FOCUS : CRT_DIM));
+    draw_template(wb, r.y + 3, r.x + 4, r.w - 6, focus);
+    draw_score(wb, r.y + 4, r.x + 4, r.w - 6);
     if (wb->hist_pos < wb->n_history) {
         char h[48];
         snprintf(h, sizeof h, " history %d/%d ", wb->hist_pos + 1, wb->n_history);
@@ -167,7 +219,16 @@ static void history_add(Workbench *wb) {
 }
 
 bool PanelPrompt_key(Workbench *wb, int is_key, wint_t ch) {
-    if (is_key && (ch == KEY_UP || ch == KEY_DOWN)) {
+    if (!is_key && ch == 20) { /* Ctrl-T: edit the template line (or back to the prompt) */
+        wb->on_template = !wb->on_template;
+        return true;
+    }
+    if (!is_key && ch == 15) { /* Ctrl-O: prompt and template inside the model's chat template */
+        wb->chat = !wb->chat;
+        PanelPrompt_edited(wb);
+        return true;
+    }
+    if (is_key && (ch == KEY_UP || ch == KEY_DOWN) && !wb->on_template) {
         int to = wb->hist_pos + (ch == KEY_UP ? -1 : 1);
         if (to < 0 || to > wb->n_history) return true;
         if (wb->hist_pos == wb->n_history) snprintf(wb->hist_draft, sizeof wb->hist_draft, "%s", wb->prompt.buf);
@@ -181,8 +242,9 @@ bool PanelPrompt_key(Workbench *wb, int is_key, wint_t ch) {
         Wb_status(wb, false, "prompt kept in the history (runs/prompts.tsv); Up/Down browse it");
         return true;
     }
-    if (!is_key && ch == 18) { /* Ctrl-R: the task's suggested prompt */
-        Editor_set(&wb->prompt, wb->session.task.prompt);
+    if (!is_key && ch == 18) { /* Ctrl-R: the task's suggested prompt and template */
+        Editor_set_text(&wb->prompt, wb->session.task.prompt);
+        Editor_set_text(&wb->templ, wb->session.task.template_text);
         PanelPrompt_edited(wb);
         return true;
     }
@@ -191,8 +253,8 @@ bool PanelPrompt_key(Workbench *wb, int is_key, wint_t ch) {
         return true;
     }
     bool used;
-    if (Editor_key(&wb->prompt, is_key, ch, &used)) {
-        wb->hist_pos = wb->n_history;
+    if (Editor_key(Wb_editor(wb), is_key, ch, &used)) {
+        if (!wb->on_template) wb->hist_pos = wb->n_history;
         PanelPrompt_edited(wb);
     }
     return used;

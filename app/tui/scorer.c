@@ -3,10 +3,10 @@
  * The score: SK-Tuning's method at step 0 (sk_prefix with the prompt; the adapter starts
  * as the identity, so this is the frozen model reading prompt ++ input) with a
  * verbalizer head over the task's label words, on a fixed seeded sample of the
- * validation split, plus the predictions for a few example inputs. Every request has a
- * generation number; the worker checks it between chunks of 16 examples and drops work
- * that a newer request has made stale, so an old prompt's score is never shown as the
- * current one. */
+ * validation split, plus the predictions for a few example inputs. The running estimate
+ * is published after every batch (shortest inputs first). Every request has a generation
+ * number; the worker checks it between batches and drops work that a newer request has
+ * made stale, so an old prompt's score is never shown as the current one. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +15,9 @@
 #include "tui.h"
 
 #define CHUNK 16
+/* examples per batch while scoring the sample: small, so the first estimate is on screen
+ * within a fraction of a second, yet enough rows for the matrix products to run well */
+#define SCORER_BATCH 8
 
 /* The sample and the example rows, rebuilt for each session. */
 static void build_sets(Scorer *sc) {
@@ -61,40 +64,62 @@ static bool stale(Scorer *sc, unsigned gen) {
     return s;
 }
 
-static int make_task(Session *s, const char *prompt, SkTask *t, SkError *err) {
+/* SK-Tuning at step 0 (the frozen model reads the composed prompt once, and every input
+ * attends to its cached keys/values) with a verbalizer after the template. */
+static int make_task(Session *s, const PromptLayout *layout, SkTask *t, SkError *err) {
+    char prompt[2600], templ[256];
+    memset(t, 0, sizeof *t);
+    t->model = s->model, t->tok = s->tok;
+    if (Session_compose(s, layout, prompt, sizeof prompt, templ, sizeof templ, err) != 0) return -1;
     SkMethodConfig mc;
     bool has_text = prompt[strspn(prompt, " ")] != 0;
     sk_method_config_default(&mc, has_text ? SK_M_SK_PREFIX : SK_M_HEAD_ONLY);
-    if (has_text) snprintf(mc.prompt, sizeof mc.prompt, "%s", prompt);
+    if (has_text && (size_t)snprintf(mc.prompt, sizeof mc.prompt, "%s", prompt) >= sizeof mc.prompt)
+        return sk_err(err, "the prompt is too long");
     SkHeadConfig hc;
-    int rc = Session_head_config(s, true, NULL, &hc, err);
-    memset(t, 0, sizeof *t);
-    t->model = s->model, t->tok = s->tok;
+    int rc = Session_head_config(s, true, NULL, templ, &hc, err);
     if (rc == 0) rc = sk_method_new(s->model, s->tok, &mc, &t->method, err);
     if (rc == 0) rc = sk_head_new(s->model, s->tok, &hc, CHUNK, 1, &t->head, err);
     return rc;
 }
 
-static void score(Scorer *sc, unsigned gen, const char *prompt) {
+typedef struct {
+    Scorer *sc;
+    ScorerResult *r;
+} Progress;
+
+/* After each batch: the running estimate goes on screen at once (the first batch is the
+ * shortest inputs, so it arrives soonest); a newer request stops the work. */
+static int on_batch(void *ctx, int done, int total, int correct) {
+    Progress *p = ctx;
+    p->r->n = done, p->r->total = total, p->r->correct = correct;
+    p->r->accuracy = done ? (double)correct / done : NAN;
+    p->r->partial = done < total;
+    pthread_mutex_lock(&p->sc->mu);
+    bool s = p->sc->want_gen != p->r->gen || p->sc->quit || p->sc->paused;
+    if (!s && done < total) p->sc->result = *p->r;
+    pthread_mutex_unlock(&p->sc->mu);
+    return s;
+}
+
+static void score(Scorer *sc, unsigned gen, const PromptLayout *layout) {
     ScorerResult r;
     memset(&r, 0, sizeof r);
     r.gen = gen;
-    snprintf(r.prompt, sizeof r.prompt, "%s", prompt);
+    r.layout = *layout;
+    snprintf(r.prompt, sizeof r.prompt, "%s", layout->prompt);
+    r.total = sc->sample_set.n;
     double t0 = sk_now_seconds();
     SkError err;
     SkTask t;
-    int rc = make_task(sc->session, prompt, &t, &err);
-    int pred[CHUNK];
-    float probs[CHUNK * SK_MAX_CLASSES];
-    for (int off = 0; rc == 0 && off < sc->sample_set.n; off += CHUNK) {
-        if (stale(sc, gen)) goto cancelled;
-        SkDataset view = sc->sample_set;
-        view.ex += off;
-        view.n = sc->sample_set.n - off < CHUNK ? sc->sample_set.n - off : CHUNK;
+    int pred[SCORER_EXAMPLES];
+    float probs[SCORER_EXAMPLES * SK_MAX_CLASSES];
+    int rc = make_task(sc->session, layout, &t, &err);
+    if (rc == 0) {
+        Progress p = {sc, &r};
         SkMetrics m;
-        rc = sk_evaluate(&t, &view, CHUNK, 128, &m, pred, NULL, &err);
-        for (int i = 0; rc == 0 && i < view.n; i++) r.correct += pred[i] == view.ex[i].label;
-        r.n += view.n;
+        rc = sk_evaluate_progress(&t, &sc->sample_set, SCORER_BATCH, 128, &m, NULL, NULL, on_batch, &p, &err);
+        if (rc == 1) goto cancelled;
     }
     if (rc == 0 && sc->examples.n > 0 && !stale(sc, gen)) {
         SkMetrics m;
@@ -105,6 +130,7 @@ static void score(Scorer *sc, unsigned gen, const char *prompt) {
     }
     if (stale(sc, gen)) goto cancelled;
     r.ok = rc == 0;
+    r.partial = false;
     if (rc != 0) snprintf(r.error, sizeof r.error, "%s", err.msg);
     r.accuracy = r.n ? (double)r.correct / r.n : NAN;
     r.seconds = sk_now_seconds() - t0;
@@ -124,11 +150,10 @@ static void *worker(void *arg) {
         while (!sc->quit && (sc->paused || sc->want_gen == done)) pthread_cond_wait(&sc->cv, &sc->mu);
         if (sc->quit) break;
         unsigned gen = sc->want_gen;
-        char prompt[sizeof sc->want_prompt];
-        memcpy(prompt, sc->want_prompt, sizeof prompt);
+        PromptLayout layout = sc->want;
         sc->busy = true;
         pthread_mutex_unlock(&sc->mu);
-        score(sc, gen, prompt);
+        score(sc, gen, &layout);
         pthread_mutex_lock(&sc->mu);
         sc->busy = false;
         if (!sc->paused) done = gen; /* a paused (swapped) session scores the request again */
@@ -166,10 +191,10 @@ void Scorer_stop(Scorer *sc) {
     sc->started = false;
 }
 
-void Scorer_request(Scorer *sc, const char *prompt) {
+void Scorer_request(Scorer *sc, const PromptLayout *layout) {
     pthread_mutex_lock(&sc->mu);
     sc->want_gen++;
-    snprintf(sc->want_prompt, sizeof sc->want_prompt, "%s", prompt);
+    sc->want = *layout;
     pthread_cond_broadcast(&sc->cv);
     pthread_mutex_unlock(&sc->mu);
 }

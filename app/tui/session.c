@@ -112,8 +112,25 @@ void Session_close(Session *s) {
     s->tok = NULL, s->model = NULL;
 }
 
-int Session_head_config(const Session *s, bool verbalizer, const char *pool, SkHeadConfig *hc, SkError *err) {
+bool PromptLayout_equal(const PromptLayout *a, const PromptLayout *b) {
+    return a->chat == b->chat && !strcmp(a->prompt, b->prompt) && !strcmp(a->templ, b->templ);
+}
+
+int Session_compose(const Session *s, const PromptLayout *layout, char *prompt, size_t prompt_cap, char *templ,
+                    size_t templ_cap, SkError *err) {
+    char before[512] = "", after[256] = "";
+    if (layout->chat && sk_tokenizer_chat_wrap(s->tok, before, sizeof before, after, sizeof after, err) != 0) return -1;
+    bool text = layout->prompt[strspn(layout->prompt, " ")] != 0;
+    if ((size_t)snprintf(prompt, prompt_cap, "%s%s", before, text ? layout->prompt : "") >= prompt_cap ||
+        (size_t)snprintf(templ, templ_cap, "%s%s", layout->templ, after) >= templ_cap)
+        return sk_err(err, "the prompt or template is too long");
+    return 0;
+}
+
+int Session_head_config(const Session *s, bool verbalizer, const char *pool, const char *templ, SkHeadConfig *hc,
+                        SkError *err) {
     cJSON *j = cJSON_CreateObject();
+    if (templ && templ[0]) cJSON_AddStringToObject(j, "template", templ);
     if (verbalizer) {
         cJSON_AddStringToObject(j, "kind", "verbalizer");
         cJSON *words = cJSON_AddArrayToObject(j, "words");

@@ -86,6 +86,10 @@ typedef struct Editor {
     int scroll;    /* first visible byte */
 } Editor;
 void Editor_set(Editor *e, const char *s);
+/* Text with line breaks in a one-line editor: set shows a newline as \n and a tab as \t (a
+ * backslash as \\); text gives them back, so typing \n puts a line break in a prompt. */
+void Editor_set_text(Editor *e, const char *text);
+void Editor_text(const Editor *e, char *out, size_t cap);
 /* Handles a key (wide character or KEY_*); returns true when the text changed. Keys it
  * does not edit with (Tab, Enter, Esc, F-keys, Up/Down) return false and *used = false. */
 bool Editor_key(Editor *e, int is_key, wint_t ch, bool *used);
@@ -94,6 +98,16 @@ void Editor_draw(Editor *e, int y, int x, int w, bool focus, int attr);
 void Editor_word(Editor *e, int dir); /* Alt-b (-1) / Alt-f (+1) */
 
 /* ---- session: model + task ----------------------------------------------------------- */
+
+/* What the frozen model reads around each input: the semantic prompt before it, the
+ * template after it (e.g. "\nCategory:"), and whether both go inside the model's chat
+ * template (a user turn, the answer scored after the assistant's header). */
+typedef struct PromptLayout {
+    char prompt[2048];
+    char templ[256];
+    bool chat;
+} PromptLayout;
+bool PromptLayout_equal(const PromptLayout *a, const PromptLayout *b);
 
 typedef struct Session {
     char model_dir[2048];
@@ -112,7 +126,13 @@ int Session_open(Session *s, const char *model_dir, const char *datasets_dir, co
 void Session_close(Session *s);
 /* The head for this task: a verbalizer over its label words, or a linear head with the
  * given pooling ("last", "mean") over its classes. */
-int Session_head_config(const Session *s, bool verbalizer, const char *pool, SkHeadConfig *hc, SkError *err);
+int Session_head_config(const Session *s, bool verbalizer, const char *pool, const char *templ, SkHeadConfig *hc,
+                        SkError *err);
+/* The texts a method and a head get from a layout: the prompt (and the template, the head's
+ * suffix after the input) wrapped in the model's chat template when layout->chat. An error
+ * when the tokenizer has no chat template sktune can use. */
+int Session_compose(const Session *s, const PromptLayout *layout, char *prompt, size_t prompt_cap, char *templ,
+                    size_t templ_cap, SkError *err);
 /* The prompt history kept in runs/prompts.tsv (time, model, task, score, prompt). */
 int Session_history_load(const Session *s, char ***out, int *n);
 void Session_history_add(const Session *s, const char *prompt, double score);
@@ -206,8 +226,11 @@ const char *Run_state_name(RunState s);
 
 typedef struct ScorerResult {
     unsigned gen;
-    char prompt[2048];
+    PromptLayout layout;
+    char prompt[2048];    /* layout.prompt (kept for the history and the examples pane) */
     bool ok;
+    bool partial;         /* still scoring: n of total done so far */
+    int total;
     char error[1100];
     int n, correct;       /* validation sample */
     double accuracy;
@@ -226,14 +249,14 @@ typedef struct Scorer {
     int sample;           /* validation examples scored */
     SkDataset sample_set, examples;
     unsigned want_gen;    /* the newest request */
-    char want_prompt[2048];
+    PromptLayout want;
     bool busy, paused;
     ScorerResult result;  /* the newest finished (maybe stale) result */
 } Scorer;
 
 int Scorer_start(Scorer *sc, Session *s, int sample);
 void Scorer_stop(Scorer *sc);
-void Scorer_request(Scorer *sc, const char *prompt); /* cancels older work */
+void Scorer_request(Scorer *sc, const PromptLayout *layout); /* cancels older work */
 /* Blocks until the worker is idle and keeps it idle until Scorer_resume (session swap). */
 void Scorer_pause(Scorer *sc);
 void Scorer_resume(Scorer *sc, Session *s);
@@ -281,6 +304,8 @@ typedef struct Workbench Workbench;
 
 typedef struct WorkbenchOptions {
     const char *model_dir, *task, *data, *eval_data, *prompt, *datasets_dir;
+    const char *templ;    /* text after the input (NULL: the task's suggestion) */
+    bool chat;            /* prompt and template inside the model's chat template */
     int parallel;         /* runs trained at once */
     int sample;           /* validation examples for the zero-shot score */
 } WorkbenchOptions;

@@ -103,13 +103,13 @@ static void layout(Workbench *wb) {
     wb->too_small = W < WB_MIN_W || H < WB_MIN_H;
     Layout *l = &wb->lay;
     l->title = (Rect){0, 0, 1, W};
-    l->prompt = (Rect){1, 0, 5, W};
+    l->prompt = (Rect){1, 0, 6, W};
     int ex_h = 2 + SCORER_EXAMPLES;
     int max_ex = H / 5 > 4 ? H / 5 : 4;
     if (ex_h > max_ex) ex_h = max_ex;
     l->keys = (Rect){H - 1, 0, 1, W};
     l->examples = (Rect){H - 1 - ex_h, 0, ex_h, W};
-    int mid_y = 6, mid_h = H - 1 - ex_h - mid_y;
+    int mid_y = 7, mid_h = H - 1 - ex_h - mid_y;
     int runs_w = W * 55 / 100 < 58 ? 58 : W * 55 / 100;
     if (runs_w > 90) runs_w = 90;
     l->runs = (Rect){mid_y, 0, mid_h, runs_w};
@@ -316,7 +316,9 @@ static int start(Workbench *wb, const WorkbenchOptions *o, char *msg, size_t cap
         return -1;
     }
     wb->runs.examples = &wb->scorer.examples;
-    Editor_set(&wb->prompt, o->prompt ? o->prompt : wb->session.task.prompt);
+    Editor_set_text(&wb->prompt, o->prompt ? o->prompt : wb->session.task.prompt);
+    Editor_set_text(&wb->templ, o->templ ? o->templ : wb->session.task.template_text);
+    wb->chat = o->chat;
     Session_history_load(&wb->session, &wb->history, &wb->n_history);
     wb->hist_pos = wb->n_history;
     wb->prev_score = wb->shown_score = NAN;
@@ -386,7 +388,8 @@ int Workbench_main(const WorkbenchOptions *o) {
         if (now - last_nice > 1.0) lower_workers(ui_tid), last_nice = now;
         if (wb.score_due && now - wb.edited_at >= WB_DEBOUNCE) {
             wb.score_due = false;
-            Scorer_request(&wb.scorer, wb.prompt.buf);
+            PromptLayout layout = Wb_layout(&wb);
+            Scorer_request(&wb.scorer, &layout);
         }
         if (wb.runs.version != last_runs || wb.log.version != last_log || now - last_draw > 0.2) dirty = true;
         if (dirty) {
@@ -408,7 +411,7 @@ int Workbench_main(const WorkbenchOptions *o) {
             timeout(50);
             if (r2 != ERR && r2 != KEY_CODE_YES && wb.dialog == DLG_NONE && wb.focus == FOCUS_PROMPT &&
                 (next == 'b' || next == 'f')) {
-                Editor_word(&wb.prompt, next == 'b' ? -1 : 1);
+                Editor_word(Wb_editor(&wb), next == 'b' ? -1 : 1);
                 dirty = true;
                 continue;
             }

@@ -60,8 +60,10 @@ struct Workbench {
     Layout lay;
     bool too_small;
 
-    /* the prompt */
-    Editor prompt;
+    /* the prompt, and the template after the input (one of the two is edited: ^T) */
+    Editor prompt, templ;
+    bool on_template;        /* the template line has the cursor */
+    bool chat;               /* both wrapped in the model's chat template (^O) */
     double edited_at;
     bool score_due;
     char **history;
@@ -71,6 +73,7 @@ struct Workbench {
     char prev_prompt[2048];
     double shown_score;
     char shown_prompt[2048];
+    unsigned shown_gen;      /* the scorer request the shown score answers */
     unsigned spin;
 
     /* panels */
@@ -113,6 +116,10 @@ bool Wb_score(Workbench *wb, ScorerResult *res);
 void PanelPrompt_draw(Workbench *wb, Rect r);
 bool PanelPrompt_key(Workbench *wb, int is_key, wint_t ch);
 void PanelPrompt_edited(Workbench *wb);
+/* The layout on screen now: prompt, template, chat. */
+PromptLayout Wb_layout(const Workbench *wb);
+/* The editor that has the cursor in the prompt panel. */
+Editor *Wb_editor(Workbench *wb);
 void PanelRuns_draw(Workbench *wb, Rect r, const RunView *v, int n);
 bool PanelRuns_key(Workbench *wb, int is_key, wint_t ch, const RunView *v, int n);
 void PanelChart_draw(Workbench *wb, Rect r, const RunView *v, int n);

@@ -461,6 +461,12 @@ int sk_data_task_load(const char *dir, const char *name, SkDataTask *t, SkError 
     }
     snprintf(t->name, sizeof t->name, "%s", name);
     snprintf(t->prompt, sizeof t->prompt, "%s", prompt->valuestring);
+    const cJSON *tpl = cJSON_GetObjectItemCaseSensitive(j, "template");
+    if (tpl && (!cJSON_IsString(tpl) || strlen(tpl->valuestring) >= sizeof t->template_text)) {
+        sk_err(err, "%s: field template must be a string of fewer than %zu bytes", path, sizeof t->template_text);
+        goto done;
+    }
+    if (tpl) snprintf(t->template_text, sizeof t->template_text, "%s", tpl->valuestring);
     const cJSON *src = cJSON_GetObjectItemCaseSensitive(j, "source"), *lic = cJSON_GetObjectItemCaseSensitive(j, "licence");
     if (cJSON_IsString(src)) snprintf(t->source, sizeof t->source, "%s", src->valuestring);
     if (cJSON_IsString(lic)) snprintf(t->licence, sizeof t->licence, "%s", lic->valuestring);

@@ -42,6 +42,13 @@ void sk_head_config_default(SkHeadConfig *c, int n_classes) {
     c->dropout = 0.1f;
     c->n_classes = n_classes;
     c->space = true;
+    c->space_auto = true;
+}
+
+bool sk_head_word_space(const SkHeadConfig *c) {
+    if (!c->space_auto) return c->space;
+    size_t n = strlen(c->template_text); /* after "Answer:" a word follows a space; after "\n" none */
+    return n == 0 || !strchr(" \t\r\n", c->template_text[n - 1]);
 }
 
 cJSON *sk_head_config_to_json(const SkHeadConfig *c) {
@@ -61,7 +68,8 @@ cJSON *sk_head_config_to_json(const SkHeadConfig *c) {
         }
         cJSON_AddItemToObject(j, "words", words);
         cJSON_AddBoolToObject(j, "log_prob", c->log_prob);
-        cJSON_AddBoolToObject(j, "space", c->space);
+        if (c->space_auto) cJSON_AddStringToObject(j, "space", "auto");
+        else cJSON_AddBoolToObject(j, "space", c->space);
     }
     cJSON_AddStringToObject(j, "template", c->template_text);
     return j;
@@ -97,7 +105,8 @@ int sk_head_config_from_json(const cJSON *j, SkHeadConfig *c, SkError *err) {
             NEED(cJSON_IsBool(e), "true or false");
             c->log_prob = cJSON_IsTrue(e);
         } else if (!strcmp(k, "space")) {
-            NEED(cJSON_IsBool(e), "true or false");
+            NEED(cJSON_IsBool(e) || (cJSON_IsString(e) && !strcmp(e->valuestring, "auto")), "true, false or \"auto\"");
+            c->space_auto = !cJSON_IsBool(e);
             c->space = cJSON_IsTrue(e);
         } else if (!strcmp(k, "template")) {
             NEED(cJSON_IsString(e) && strlen(e->valuestring) < sizeof c->template_text, "a short string");
@@ -178,7 +187,7 @@ int sk_head_new(SkModel *m, SkTokenizer *tok, const SkHeadConfig *cfg, int max_b
         for (int c = 0; rc == 0 && c < cfg->n_classes; c++)
             for (int w = 0; rc == 0 && w < cfg->n_words[c]; w++) {
                 SkIds ids = {0};
-                if (sk_tokenizer_encode_word(tok, cfg->words[c][w], cfg->space, &ids, err) != 0) rc = -1;
+                if (sk_tokenizer_encode_word(tok, cfg->words[c][w], sk_head_word_space(cfg), &ids, err) != 0) rc = -1;
                 else if (ids.n == 0) rc = sk_err(err, "head: label word \"%s\" has no tokens", cfg->words[c][w]);
                 else if (ids.ids[0] >= h->V)
                     rc = sk_err(err, "head: label word \"%s\" is token %d, past the model's vocabulary (%d)",

@@ -23,6 +23,8 @@ for _, n in ipairs{"gloss-sentiment", "spam", "wordnet-topic", "brown-genre"} do
   if present[n] then names[#names + 1] = n end
 end
 check(present.spam and present["wordnet-topic"] and present["gloss-sentiment"], "the three committed tasks")
+check(sk.data.task("gloss-sentiment").template == "\nSentiment:" and sk.data.task("spam").template == "",
+      "a task's suggested template (text after the input), empty when it has none")
 local function norm(s) return (s:lower():gsub("%s+", " "):gsub("^ ", ""):gsub(" $", "")) end
 for _, name in ipairs(names) do
   local t = sk.data.task(name)

@@ -55,6 +55,16 @@ T send-keys -t ui BSpace End C-w "glad?"
 check "word deletion (Ctrl-W) and typing at the end" "> Is the word sad or glad\?" 5
 T send-keys -t ui Enter
 check "Enter keeps the prompt in the history" "prompt kept in the history" 5
+# the template after the input: ^T moves to its line; \n typed there is a line break (shown as ↵)
+check "the task's suggested template is on its own line" "after input: \\\\nSentiment:" 5
+T send-keys -t ui C-t C-u '\nAnswer:'
+check "^T edits the template line" "after input: \\\\nAnswer:" 5
+check "a template edit is scored again" "%.*(▲|▼) [-+][0-9.]+ vs previous prompt|\(last: " 30
+T send-keys -t ui C-o
+check "^O on a tokenizer without a chat template says so" "chat on .*|no chat template" 5
+check "... and names the problem instead of a score" "has no chat template" 30
+T send-keys -t ui C-o C-t
+check "back on the prompt line" "chat off \(\^O\)" 5
 
 # ---- 2. two runs, in the table and the chart ------------------------------------------------
 T send-keys -t ui F5
