@@ -77,6 +77,12 @@ static int sk_threads(lua_State *L) {
     return 1;
 }
 
+/* sk.now(): wall-clock seconds (for timing in scripts; os.clock counts CPU time) */
+static int sk_now(lua_State *L) {
+    lua_pushnumber(L, sk_now_seconds());
+    return 1;
+}
+
 int sk_lua_generate(lua_State *L);
 
 static const luaL_Reg SK_FUNCS[] = {
@@ -84,6 +90,7 @@ static const luaL_Reg SK_FUNCS[] = {
     {"generate", sk_lua_generate},
     {"load_npy", sk_lua_load_npy},
     {"cpu_count", sk_threads},
+    {"now", sk_now},
     {NULL, NULL},
 };
 

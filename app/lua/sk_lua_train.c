@@ -384,12 +384,39 @@ static int run_index(lua_State *L) {
     return 1;
 }
 
-/* ---- sk.evaluate{model=, method=spec or run, data=, head=} ------------------------------ */
+/* ---- sk.evaluate{model=, method=spec or run, data=, head=, batch=, on_batch=} -------------- */
+
+typedef struct {
+    lua_State *L;
+    int fn;      /* stack index of on_batch */
+    bool failed; /* on_batch raised an error (left on the stack) */
+} EvalHook;
+
+/* on_batch(done, total, correct) after each batch (shortest examples first); returning true stops */
+static int eval_hook(void *ctx, int done, int total, int correct) {
+    EvalHook *h = ctx;
+    lua_pushvalue(h->L, h->fn);
+    lua_pushinteger(h->L, done), lua_pushinteger(h->L, total), lua_pushinteger(h->L, correct);
+    if (lua_pcall(h->L, 3, 1, 0) != LUA_OK) {
+        h->failed = true;
+        return 1;
+    }
+    int stop = lua_toboolean(h->L, -1);
+    lua_pop(h->L, 1);
+    return stop;
+}
 
 static int l_evaluate(lua_State *L) {
     luaL_checktype(L, 1, LUA_TTABLE);
-    static const char *known[] = {"model", "method", "data", "head", NULL};
+    static const char *known[] = {"model", "method", "data", "head", "batch", "on_batch", NULL};
     sk_lua_check_options(L, 1, "sk.evaluate", known);
+    lua_getfield(L, 1, "batch");
+    lua_Integer batch = luaL_optinteger(L, -1, 32);
+    if (batch < 1 || batch > 4096) return luaL_error(L, "sk.evaluate: batch must be 1..4096");
+    lua_getfield(L, 1, "on_batch");
+    EvalHook hook = {.L = L, .fn = lua_gettop(L)};
+    bool has_hook = lua_isfunction(L, -1);
+    if (!has_hook && !lua_isnil(L, -1)) return luaL_error(L, "sk.evaluate: on_batch must be a function");
     lua_getfield(L, 1, "model");
     SkTokenizer *tok;
     SkModel *model = sk_lua_check_model(L, -1, &tok);
@@ -414,15 +441,17 @@ static int l_evaluate(lua_State *L) {
     SkMethod *me = NULL;
     SkHead *head = NULL;
     if (sk_method_new(model, tok, &mc, &me, &err) != 0) return sk_lua_error(L, &err);
-    if (sk_head_new(sk_method_model(me), tok, &hc, 32, mc.seed, &head, &err) != 0) {
+    if (sk_head_new(sk_method_model(me), tok, &hc, (int)batch, mc.seed, &head, &err) != 0) {
         sk_method_free(me);
         return sk_lua_error(L, &err);
     }
     SkTask t = {.model = model, .tok = tok, .method = me, .head = head};
     SkMetrics m;
-    int rc = sk_evaluate(&t, ds, 32, 128, &m, NULL, NULL, &err);
+    int rc = sk_evaluate_progress(&t, ds, (int)batch, 128, &m, NULL, NULL, has_hook ? eval_hook : NULL, &hook, &err);
     sk_head_free(head);
     sk_method_free(me);
+    if (hook.failed) return lua_error(L);
+    if (rc == 1) return lua_pushnil(L), 1; /* stopped by on_batch */
     if (rc != 0) return sk_lua_error(L, &err);
     push_metrics(L, &m);
     return 1;

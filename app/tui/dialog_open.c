@@ -31,9 +31,9 @@ void DialogOpen_draw(Workbench *wb) {
     int list_h = wb->n_tasks < 8 ? wb->n_tasks : 8;
     Rect r = Dialog_frame(list_h + 10, 76, "Open a model and task (Enter: open, Esc: cancel)");
     int x = r.x + 2, w = r.w - 4, y = r.y + 1;
-    Crt_put(y, x, 14, "model folder", wb->open_field == 0 ? Crt_attr(CRT_BORDER_FOCUS) : 0);
+    Crt_put(y, x, 14, "model", wb->open_field == 0 ? Crt_attr(CRT_BORDER_FOCUS) : 0);
     Editor_draw(&wb->open_model, y++, x + 15, w - 15, wb->open_field == 0, Crt_attr(CRT_FIELD));
-    Crt_put(y++, x + 15, w - 15, "a Hugging Face folder: config.json, *.safetensors, tokenizer", Crt_attr(CRT_DIM));
+    Crt_put(y++, x + 15, w - 15, "a Hugging Face folder, a .gguf file, or a folder holding one", Crt_attr(CRT_DIM));
     Crt_put(y, x, 14, "task", wb->open_field == 1 ? Crt_attr(CRT_BORDER_FOCUS) : 0);
     for (int i = 0; i < wb->n_tasks && i < list_h; i++) {
         int first = wb->open_task >= list_h ? wb->open_task - list_h + 1 : 0;
