@@ -118,22 +118,13 @@ static void draw_score(Workbench *wb, int y, int x, int w) {
     char head[96];
     snprintf(head, sizeof head, "zero-shot (verbalizer, %d val): ", wb->scorer.sample_set.n);
     int used = Crt_put(y, x, w, head, Crt_attr(CRT_DIM));
-    ScorerResult run;
-    if (!current && running_estimate(wb, &run)) { /* the estimate so far, and how much it covers */
-        char est[96];
-        snprintf(est, sizeof est, "%s %5.1f%%  (%d of %d scored)", crt_glyphs->spinner[wb->spin % 4],
-                 100 * run.accuracy, run.n, run.total);
-        used += Crt_put(y, x + used, w - used, est, Crt_attr(CRT_WARN));
-        if (isfinite(wb->shown_score)) {
-            char last[64];
-            snprintf(last, sizeof last, "   (last: %.1f%%)", 100 * wb->shown_score);
-            Crt_put(y, x + used, w - used, last, Crt_attr(CRT_DIM));
-        }
-        return;
-    }
-    if (!current) {
-        char sp[64];
-        snprintf(sp, sizeof sp, "%s scoring...", crt_glyphs->spinner[wb->spin % 4]);
+    if (!current) { /* the running estimate and how much it covers, or only that it is scoring */
+        ScorerResult run;
+        char sp[96];
+        if (running_estimate(wb, &run))
+            snprintf(sp, sizeof sp, "%s %5.1f%%  (%d of %d scored)", crt_glyphs->spinner[wb->spin % 4],
+                     100 * run.accuracy, run.n, run.total);
+        else snprintf(sp, sizeof sp, "%s scoring...", crt_glyphs->spinner[wb->spin % 4]);
         used += Crt_put(y, x + used, w - used, sp, Crt_attr(CRT_WARN));
         if (isfinite(wb->shown_score)) {
             char last[64];

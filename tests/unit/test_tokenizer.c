@@ -288,19 +288,6 @@ static void test_llama3_bos(void) {
     remove_variant(dir);
 }
 
-static SkIds encode(SkTokenizer *t, const char *text, bool special) {
-    SkIds ids = {0};
-    SkError err;
-    REQUIRE(sk_tokenizer_encode(t, text, strlen(text), special, &ids, &err) == 0, "%s", err.msg);
-    return ids;
-}
-
-static bool ids_are(const SkIds *ids, const int32_t *want, int n) {
-    bool same = ids->n == n;
-    for (int i = 0; same && i < n; i++) same = ids->ids[i] == want[i];
-    return same;
-}
-
 /* SentencePiece-converted BPE (Llama 2): BOS from the post-processor and, for the Llama
  * tokenizer classes, from tokenizer_config's add_bos_token / add_eos_token; label words
  * with and without the word-start marker; an lstrip added token swallows the space. */

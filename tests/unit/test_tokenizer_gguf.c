@@ -121,19 +121,6 @@ static SkTokenizer *load_path(const char *path) {
     return t;
 }
 
-static SkIds encode(SkTokenizer *t, const char *text, bool special) {
-    SkIds ids = {0};
-    SkError err;
-    REQUIRE(sk_tokenizer_encode(t, text, strlen(text), special, &ids, &err) == 0, "%s", err.msg);
-    return ids;
-}
-
-static bool ids_are(const SkIds *ids, const int32_t *want, int n) {
-    bool same = ids->n == n;
-    for (int i = 0; same && i < n; i++) same = ids->ids[i] == want[i];
-    return same;
-}
-
 static bool ids_match_json(const SkIds *ids, const cJSON *want) {
     bool same = ids->n == cJSON_GetArraySize(want);
     int i = 0;

@@ -43,6 +43,22 @@ static inline double tu_rel_err(const float *a, const float *b, size_t n) {
     return scale > 0 ? diff / scale : diff;
 }
 
+#ifdef SK_TOKENIZER_H
+/* The ids of text (a failure to encode stops the test); whether they are want[0..n). */
+static inline SkIds encode(SkTokenizer *t, const char *text, bool special) {
+    SkIds ids = {0};
+    SkError err;
+    REQUIRE(sk_tokenizer_encode(t, text, strlen(text), special, &ids, &err) == 0, "%s", err.msg);
+    return ids;
+}
+
+static inline bool ids_are(const SkIds *ids, const int32_t *want, int n) {
+    bool same = ids->n == n;
+    for (int i = 0; same && i < n; i++) same = ids->ids[i] == want[i];
+    return same;
+}
+#endif
+
 static inline int tu_finish(const char *name) {
     printf("%s: %d checks, %d failed\n", name, tu_checks, tu_failures);
     return tu_failures ? 1 : 0;
