@@ -3,11 +3,14 @@
  * stores it in (quantized blocks stay quantized; the products dequantize a block of rows
  * at a time), vectors in fp32.
  *
- * Architectures: `llama` (Llama 2/3, Mistral, SmolLM, TinyLlama) and `qwen2`, on the engine's
- * Llama implementation. llama.cpp's converter permutes the rows of Q and K of `llama`
- * models from Hugging Face's rotate-half layout into interleaved pairs (its rotary
- * convention); transformers undoes that when it loads a GGUF, and so does this file, so
- * the logits equal the Hugging Face model's. `qwen2` is stored unpermuted. */
+ * Architectures (the table `archs` below: each one's metadata reader and tensor names):
+ * `llama` (Llama 2/3, Mistral, SmolLM, TinyLlama) and `qwen2` on the engine's Llama
+ * implementation; `gpt2` on its GPT-2 one. llama.cpp's converter permutes the rows of Q and
+ * K of `llama` models from Hugging Face's rotate-half layout into interleaved pairs (its
+ * rotary convention); transformers undoes that when it loads a GGUF, and so does this file,
+ * so the logits equal the Hugging Face model's. `qwen2` is stored unpermuted. For `gpt2` the
+ * converter transposes Hugging Face's Conv1D weights ([in, out]) into ggml's usual [out, in]
+ * rows, which is the layout gpt2.c holds them in, so they are read as they are. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,35 +81,129 @@ static int read_rope(Meta *g, SkModelConfig *c) {
     return sk_err(g->err, "%s: %s is \"%.*s\": sktune supports none and linear", g->f->path, key, (int)type.len, type.s);
 }
 
-static int read_config(const SkGgufFile *f, SkModelConfig *c, bool *permute_qk, SkError *err) {
+/* Llama's (and Qwen2's) own keys: grouped-query heads, head sizes, RMSNorm, rotary
+ * embeddings; the bias layout is read off which tensors are present. */
+static int read_llama(Meta *g, SkModelConfig *c) {
+    const SkGgufFile *f = g->f;
+    if (meta_int(g, "context_length", &c->max_seq, false, 2048, 1) ||
+        meta_int(g, "attention.head_count_kv", &c->n_kv_head, false, c->n_head, 1))
+        return -1;
+    if (c->n_head % c->n_kv_head)
+        return sk_err(g->err, "%s: %s.attention.head_count %d is not a multiple of head_count_kv %d", f->path, g->arch,
+                      c->n_head, c->n_kv_head);
+    int value_len;
+    if (meta_int(g, "attention.key_length", &c->head_dim, false, c->d_model / c->n_head, 2) ||
+        meta_int(g, "attention.value_length", &value_len, false, c->head_dim, 2))
+        return -1;
+    if (value_len != c->head_dim)
+        return sk_err(g->err, "%s: %s.attention.value_length %d differs from key_length %d", f->path, g->arch, value_len,
+                      c->head_dim);
+    double eps;
+    if (meta_float(g, "attention.layer_norm_rms_epsilon", &eps, 1e-6)) return -1;
+    c->norm_eps = (float)eps;
+    c->qkv_bias = sk_gguf_find_tensor(f, "blk.0.attn_q.bias") != NULL;
+    c->o_bias = sk_gguf_find_tensor(f, "blk.0.attn_output.bias") != NULL;
+    c->mlp_bias = sk_gguf_find_tensor(f, "blk.0.ffn_up.bias") != NULL;
+    c->activation = SK_ACT_RELU; /* unused: the MLP is SwiGLU */
+    if (sk_gguf_find_tensor(f, "rope_freqs.weight"))
+        return sk_err(g->err, "%s: tensor rope_freqs.weight (Llama 3.1-style rope scaling) is not supported from GGUF yet",
+                      f->path);
+    return read_rope(g, c);
+}
+
+/* GPT-2's: the learned position table's height (context_length, which llama.cpp requires
+ * too), LayerNorm's epsilon. Heads are never grouped and always split the width evenly. */
+static int read_gpt2(Meta *g, SkModelConfig *c) {
+    if (meta_int(g, "context_length", &c->max_seq, true, 0, 1)) return -1;
+    if (c->d_model % c->n_head)
+        return sk_err(g->err, "%s: %s.embedding_length %d is not divisible by %s.attention.head_count %d", g->f->path,
+                      g->arch, c->d_model, g->arch, c->n_head);
+    c->n_kv_head = c->n_head;
+    c->head_dim = c->d_model / c->n_head;
+    double eps; /* transformers' GPT2Config default when the key is absent */
+    if (meta_float(g, "attention.layer_norm_epsilon", &eps, 1e-5)) return -1;
+    c->norm_eps = (float)eps;
+    /* GGUF has no key for the activation: llama.cpp's gpt2 graph and transformers (its
+     * GPT2Config default, gelu_new) both use GELU's tanh approximation */
+    c->activation = SK_ACT_GELU_TANH;
+    return 0; /* rope.dim stays 0: no rotary embeddings */
+}
+
+/* A module of the implementation's parameter names and the GGUF name it is stored under;
+ * the ".weight"/".bias" after it is kept. Lists end with a NULL module. */
+typedef struct {
+    const char *module, *gguf;
+} NameMap;
+
+/* Everything that differs between the architectures a GGUF file can hold. */
+typedef struct {
+    const char *name;           /* general.architecture (and the metadata keys' prefix) */
+    const SkArch *impl;         /* the engine's implementation */
+    int (*read)(Meta *g, SkModelConfig *c); /* the keys beyond the ones every architecture has */
+    const char *layer_prefix;   /* the implementation's per-layer parameters: "<prefix><N>.<module>.*" */
+    const NameMap *globals, *layer; /* -> "<gguf>.*" and "blk.<N>.<gguf>.*" */
+    /* the rows of a parameter llama.cpp permuted, as a number of heads (0: none); NULL when
+     * the converter permutes nothing */
+    int (*permuted_heads)(const SkModel *m, const char *param);
+    const char *main_matrix;    /* the per-layer matrix whose type names the file's dtype */
+} GgufArch;
+
+/* Which heads' rows llama.cpp interleaved: q (n_head) and k (n_kv_head), weight and bias. */
+static int llama_permuted_heads(const SkModel *m, const char *param) {
+    if (strstr(param, ".self_attn.q_proj.")) return m->cfg.n_head;
+    if (strstr(param, ".self_attn.k_proj.")) return m->cfg.n_kv_head;
+    return 0;
+}
+
+static const NameMap llama_globals[] = {
+    {"embed_tokens", "token_embd"}, {"norm", "output_norm"}, {"lm_head", "output"}, {NULL, NULL},
+};
+static const NameMap llama_layer[] = {
+    {"input_layernorm", "attn_norm"},    {"self_attn.q_proj", "attn_q"},       {"self_attn.k_proj", "attn_k"},
+    {"self_attn.v_proj", "attn_v"},      {"self_attn.o_proj", "attn_output"}, {"post_attention_layernorm", "ffn_norm"},
+    {"mlp.gate_proj", "ffn_gate"},       {"mlp.up_proj", "ffn_up"},           {"mlp.down_proj", "ffn_down"},
+    {NULL, NULL},
+};
+/* gguf-py's MODEL_TENSORS[GPT2]: no output.weight when tied (the current converter writes
+ * none; older ones wrote a copy of token_embd, which transformers then loads untied) */
+static const NameMap gpt2_globals[] = {
+    {"wte", "token_embd"}, {"wpe", "position_embd"}, {"ln_f", "output_norm"}, {"lm_head", "output"}, {NULL, NULL},
+};
+static const NameMap gpt2_layer[] = {
+    {"ln_1", "attn_norm"}, {"attn.c_attn", "attn_qkv"}, {"attn.c_proj", "attn_output"},
+    {"ln_2", "ffn_norm"},  {"mlp.c_fc", "ffn_up"},      {"mlp.c_proj", "ffn_down"},
+    {NULL, NULL},
+};
+
+static const GgufArch archs[] = {
+    {"llama", &sk_arch_llama, read_llama, "layers.", llama_globals, llama_layer, llama_permuted_heads, "mlp.up_proj"},
+    {"qwen2", &sk_arch_llama, read_llama, "layers.", llama_globals, llama_layer, NULL, "mlp.up_proj"},
+    {"gpt2", &sk_arch_gpt2, read_gpt2, "h.", gpt2_globals, gpt2_layer, NULL, "mlp.c_fc"},
+};
+#define N_ARCHS (sizeof archs / sizeof archs[0])
+
+/* The keys and tensors every architecture shares, then the architecture's own. */
+static int read_config(const SkGgufFile *f, SkModelConfig *c, const GgufArch **out, SkError *err) {
     SkGgufStr a;
     int rc = sk_gguf_get_str(f, "general.architecture", &a, err);
     if (rc <= 0) return rc < 0 ? -1 : sk_err(err, "%s: key general.architecture missing", f->path);
     char arch[32];
     snprintf(arch, sizeof arch, "%.*s", (int)(a.len < 31 ? a.len : 31), a.s);
-    if (strcmp(arch, "llama") && strcmp(arch, "qwen2"))
-        return sk_err(err, "%s: architecture \"%s\" is not supported from GGUF (llama, qwen2)", f->path, arch);
+    const GgufArch *A = NULL;
+    char names[128] = "";
+    for (size_t i = 0; i < N_ARCHS; i++) {
+        if (a.len == strlen(archs[i].name) && !memcmp(a.s, archs[i].name, a.len)) A = &archs[i];
+        size_t used = strlen(names);
+        snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "", archs[i].name);
+    }
+    if (!A) return sk_err(err, "%s: architecture \"%s\" is not supported from GGUF (%s)", f->path, arch, names);
     memset(c, 0, sizeof *c);
-    snprintf(c->arch, sizeof c->arch, "llama");
-    Meta g = {.f = f, .arch = arch, .err = err};
+    snprintf(c->arch, sizeof c->arch, "%s", A->impl->name);
+    Meta g = {.f = f, .arch = A->name, .err = err};
     if (meta_int(&g, "embedding_length", &c->d_model, true, 0, 1) || meta_int(&g, "block_count", &c->n_layer, true, 0, 1) ||
         meta_int(&g, "attention.head_count", &c->n_head, true, 0, 1) ||
-        meta_int(&g, "feed_forward_length", &c->d_ff, true, 0, 1) ||
-        meta_int(&g, "context_length", &c->max_seq, false, 2048, 1) ||
-        meta_int(&g, "attention.head_count_kv", &c->n_kv_head, false, c->n_head, 1))
+        meta_int(&g, "feed_forward_length", &c->d_ff, true, 0, 1))
         return -1;
-    if (c->n_head % c->n_kv_head)
-        return sk_err(err, "%s: %s.attention.head_count %d is not a multiple of head_count_kv %d", f->path, arch, c->n_head,
-                      c->n_kv_head);
-    int value_len;
-    if (meta_int(&g, "attention.key_length", &c->head_dim, false, c->d_model / c->n_head, 2) ||
-        meta_int(&g, "attention.value_length", &value_len, false, c->head_dim, 2))
-        return -1;
-    if (value_len != c->head_dim)
-        return sk_err(err, "%s: %s.attention.value_length %d differs from key_length %d", f->path, arch, value_len, c->head_dim);
-    double eps;
-    if (meta_float(&g, "attention.layer_norm_rms_epsilon", &eps, 1e-6)) return -1;
-    c->norm_eps = (float)eps;
     /* the vocabulary is the embedding table's height (vocab_size, when present, must agree) */
     const SkGgufTensor *emb = sk_gguf_find_tensor(f, "token_embd.weight");
     if (!emb || emb->ndim != 2)
@@ -116,45 +213,31 @@ static int read_config(const SkGgufFile *f, SkModelConfig *c, bool *permute_qk, 
     int vocab;
     if (meta_int(&g, "vocab_size", &vocab, false, c->vocab_size, 1)) return -1;
     if (vocab != c->vocab_size)
-        return sk_err(err, "%s: %s.vocab_size %d differs from token_embd.weight's %d rows", f->path, arch, vocab, c->vocab_size);
+        return sk_err(err, "%s: %s.vocab_size %d differs from token_embd.weight's %d rows", f->path, A->name, vocab,
+                      c->vocab_size);
     c->tie_embeddings = !sk_gguf_find_tensor(f, "output.weight");
-    c->qkv_bias = sk_gguf_find_tensor(f, "blk.0.attn_q.bias") != NULL;
-    c->o_bias = sk_gguf_find_tensor(f, "blk.0.attn_output.bias") != NULL;
-    c->mlp_bias = sk_gguf_find_tensor(f, "blk.0.ffn_up.bias") != NULL;
-    c->activation = SK_ACT_RELU; /* unused: the MLP is SwiGLU */
-    if (sk_gguf_find_tensor(f, "rope_freqs.weight"))
-        return sk_err(err, "%s: tensor rope_freqs.weight (Llama 3.1-style rope scaling) is not supported from GGUF yet",
-                      f->path);
-    *permute_qk = !strcmp(arch, "llama");
-    return read_rope(&g, c);
+    *out = A;
+    return A->read(&g, c);
 }
 
-/* The GGUF name of a parameter of the Llama implementation ("layers.3.self_attn.q_proj.weight"
- * -> "blk.3.attn_q.weight"). */
-static int gguf_name(const char *hf, char *out, size_t cap) {
-    static const char *const map[][2] = {
-        {"input_layernorm", "attn_norm"},    {"self_attn.q_proj", "attn_q"},       {"self_attn.k_proj", "attn_k"},
-        {"self_attn.v_proj", "attn_v"},      {"self_attn.o_proj", "attn_output"}, {"post_attention_layernorm", "ffn_norm"},
-        {"mlp.gate_proj", "ffn_gate"},       {"mlp.up_proj", "ffn_up"},           {"mlp.down_proj", "ffn_down"},
-    };
-    if (!strcmp(hf, "embed_tokens.weight")) return snprintf(out, cap, "token_embd.weight");
-    if (!strcmp(hf, "norm.weight")) return snprintf(out, cap, "output_norm.weight");
-    if (!strcmp(hf, "lm_head.weight")) return snprintf(out, cap, "output.weight");
-    int layer, at;
-    if (sscanf(hf, "layers.%d.%n", &layer, &at) != 1) return -1;
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
-        size_t n = strlen(map[i][0]);
-        if (!strncmp(hf + at, map[i][0], n) && hf[at + n] == '.')
-            return snprintf(out, cap, "blk.%d.%s%s", layer, map[i][1], hf + at + n);
+/* The GGUF name of a parameter of the implementation ("layers.3.self_attn.q_proj.weight" ->
+ * "blk.3.attn_q.weight", "h.3.attn.c_attn.bias" -> "blk.3.attn_qkv.bias"). */
+static int gguf_name(const GgufArch *A, const char *param, char *out, size_t cap) {
+    const NameMap *map = A->globals;
+    size_t np = strlen(A->layer_prefix);
+    int layer = -1, at = 0;
+    if (!strncmp(param, A->layer_prefix, np)) {
+        if (sscanf(param + np, "%d.%n", &layer, &at) != 1 || at == 0 || layer < 0) return -1;
+        at += (int)np;
+        map = A->layer;
+    }
+    for (; map->module; map++) {
+        size_t n = strlen(map->module);
+        if (strncmp(param + at, map->module, n) || param[at + n] != '.') continue;
+        return layer < 0 ? snprintf(out, cap, "%s%s", map->gguf, param + at + n)
+                         : snprintf(out, cap, "blk.%d.%s%s", layer, map->gguf, param + at + n);
     }
     return -1;
-}
-
-/* Which heads' rows llama.cpp interleaved: q (n_head) and k (n_kv_head), weight and bias. */
-static int permuted_heads(const SkModel *m, const char *hf) {
-    if (strstr(hf, ".self_attn.q_proj.")) return m->cfg.n_head;
-    if (strstr(hf, ".self_attn.k_proj.")) return m->cfg.n_kv_head;
-    return 0;
 }
 
 /* Row r of the Hugging Face matrix is row src_row(r) of the GGUF one: within each head of dh
@@ -200,11 +283,11 @@ static int load_tensor(SkModel *m, const SkGgufFile *f, SkParam *p, const SkGguf
 int sk_gguf_model_load(SkModel *m, const char *path, SkProgressFn progress, void *ctx, SkError *err) {
     SkGgufFile f;
     if (sk_gguf_open(&f, path, err) != 0) return -1;
-    bool permute = false;
+    const GgufArch *A = NULL;
     int rc = -1;
     const SkGgufTensor **src = NULL;
-    if (read_config(&f, &m->cfg, &permute, err) != 0) goto done;
-    m->arch = &sk_arch_llama;
+    if (read_config(&f, &m->cfg, &A, err) != 0) goto done;
+    m->arch = A->impl;
     if (m->arch->declare(m, err) != 0) goto done;
     if (!(src = calloc((size_t)m->n_params, sizeof *src))) {
         sk_err(err, "out of memory");
@@ -214,7 +297,7 @@ int sk_gguf_model_load(SkModel *m, const char *path, SkProgressFn progress, void
     for (int i = 0; i < m->n_params; i++) {
         SkParam *p = &m->params[i];
         char name[160];
-        if (gguf_name(p->name, name, sizeof name) < 0) {
+        if (gguf_name(A, p->name, name, sizeof name) < 0) {
             sk_err(err, "%s: no GGUF name for parameter %s", path, p->name);
             goto done;
         }
@@ -241,15 +324,15 @@ int sk_gguf_model_load(SkModel *m, const char *path, SkProgressFn progress, void
     if (sk_weights_alloc(m, SK_DT_F32, err) != 0) goto done;
     double total = (double)m->cfg.n_params, done = 0;
     for (int i = 0; i < m->n_params; i++) {
-        if (load_tensor(m, &f, &m->params[i], src[i], permute ? permuted_heads(m, m->params[i].name) : 0, err) != 0)
-            goto done;
+        int heads = A->permuted_heads ? A->permuted_heads(m, m->params[i].name) : 0;
+        if (load_tensor(m, &f, &m->params[i], src[i], heads, err) != 0) goto done;
         done += (double)m->params[i].numel;
         if (progress) progress(ctx, "loading weights", done, total);
     }
     /* the type most of the matrices are stored in names the file's dtype */
     const SkParam *big = NULL;
     for (int i = 0; i < m->n_params; i++)
-        if (m->params[i].ndim == 2 && strstr(m->params[i].name, "mlp.up_proj")) big = &m->params[i];
+        if (m->params[i].ndim == 2 && strstr(m->params[i].name, A->main_matrix)) big = &m->params[i];
     const char *tn = big ? sk_ggml_type_name(big->wq ? big->qtype : SK_GGML_F32) : "F32";
     snprintf(m->cfg.dtype, sizeof m->cfg.dtype, "%s", tn ? tn : "?");
     rc = 0;

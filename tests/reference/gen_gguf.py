@@ -22,6 +22,15 @@ NAME.logits.npy (float32 [2, 9, vocab], transformers' fp32 logits; no padding):
                 quantize K-quants, and random blocks are valid weights)
   qwen2-bias    `qwen2` (no permutation), 2 layers, hidden 64, 4 heads / 2 kv heads, q/k/v
                 biases, tied embeddings, rope base 1e6, all matrices Q8_0
+  gpt2-mixed    `gpt2`, 2 layers, n_embd 64, 4 heads, n_positions 32, vocab 96, tied (the
+                current converter writes no output.weight); the Conv1D weights drawn in
+                Hugging Face's [in, out] layout and transposed to [out, in] as the converter
+                does: attn_qkv Q8_0, attn_output Q4_1, ffn_up F16, ffn_down Q5_0, token_embd
+                Q8_0, position_embd, norms and biases F32 (transformers is told n_positions:
+                it does not read gpt2.context_length, see build_gpt2)
+
+The models are drawn from one seeded generator in the order above: a new fixture goes after
+the others, so theirs stay byte for byte what they were.
 """
 import os
 
@@ -77,6 +86,33 @@ def stored(w, qt):
     return q, qt, dequantize(q, qt)
 
 
+def reference(name, V, seed_text, **overrides):
+    """transformers' fp32 logits for the GGUF fixture NAME on random ids [2, 9], saved."""
+    from transformers import AutoModelForCausalLM
+    model = AutoModelForCausalLM.from_pretrained(OUT, gguf_file=name + ".gguf", dtype=torch.float32, **overrides)
+    model.eval()
+    g = torch.Generator().manual_seed(seed_text)
+    ids = torch.randint(0, V, (2, 9), generator=g)
+    with torch.no_grad():
+        logits = model(input_ids=ids).logits
+    np.save(os.path.join(OUT, name + ".ids.npy"), ids.numpy().astype(np.int64))
+    np.save(os.path.join(OUT, name + ".logits.npy"), logits.numpy().astype(np.float32))
+    print(f"{name}: {os.path.getsize(os.path.join(OUT, name + '.gguf'))} bytes, "
+          f"logits |max| {logits.abs().max().item():.3f}")
+
+
+def add_vocab(wr, V):
+    """A byte-level vocabulary so the file is a complete model (tokens are not tested here)."""
+    tokens = [f"<t{i}>" for i in range(V)]
+    wr.add_tokenizer_model("gpt2")
+    wr.add_tokenizer_pre("default")
+    wr.add_token_list(tokens)
+    wr.add_token_types([1] * V)
+    wr.add_token_merges([])
+    wr.add_bos_token_id(0)
+    wr.add_eos_token_id(1)
+
+
 def build(name, arch, c, types, seed_text):
     os.makedirs(OUT, exist_ok=True)
     d, H, Hkv, F, L, V = c["d"], c["heads"], c["kv_heads"], c["ff"], c["layers"], c["vocab"]
@@ -95,15 +131,7 @@ def build(name, arch, c, types, seed_text):
     wr.add_rope_dimension_count(dh)
     wr.add_vocab_size(V)
     wr.add_file_type(1)
-    # a byte-level vocabulary so the file is a complete model (tokens are not tested here)
-    tokens = [f"<t{i}>" for i in range(V)]
-    wr.add_tokenizer_model("gpt2")
-    wr.add_tokenizer_pre("default")
-    wr.add_token_list(tokens)
-    wr.add_token_types([1] * V)
-    wr.add_token_merges([])
-    wr.add_bos_token_id(0)
-    wr.add_eos_token_id(1)
+    add_vocab(wr, V)
 
     def mat(rows, cols, scale=0.08):
         return (rng.standard_normal((rows, cols)) * scale).astype(np.float32)
@@ -145,17 +173,62 @@ def build(name, arch, c, types, seed_text):
     wr.write_kv_data_to_file()
     wr.write_tensors_to_file()
     wr.close()
+    reference(name, V, seed_text)
 
-    from transformers import AutoModelForCausalLM
-    model = AutoModelForCausalLM.from_pretrained(OUT, gguf_file=name + ".gguf", dtype=torch.float32)
-    model.eval()
-    g = torch.Generator().manual_seed(seed_text)
-    ids = torch.randint(0, V, (2, 9), generator=g)
-    with torch.no_grad():
-        logits = model(input_ids=ids).logits
-    np.save(os.path.join(OUT, name + ".ids.npy"), ids.numpy().astype(np.int64))
-    np.save(os.path.join(OUT, name + ".logits.npy"), logits.numpy().astype(np.float32))
-    print(f"{name}: {os.path.getsize(path)} bytes, logits |max| {logits.abs().max().item():.3f}")
+
+def build_gpt2(name, c, types, seed_text):
+    """A `gpt2` file as convert_hf_to_gguf.py's GPT2Model writes one: the hyper-parameters it
+    writes (feed_forward_length is always 4 * n_embd there), the tensors in the Hugging Face
+    state dict's order, Conv1D weights transposed from [in, out] to [out, in]."""
+    os.makedirs(OUT, exist_ok=True)
+    d, H, L, V, P = c["d"], c["heads"], c["layers"], c["vocab"], c["ctx"]
+    F = 4 * d
+    path = os.path.join(OUT, name + ".gguf")
+    wr = GGUFWriter(path, "gpt2")
+    wr.add_name(name)
+    wr.add_block_count(L)
+    wr.add_context_length(P)
+    wr.add_embedding_length(d)
+    wr.add_feed_forward_length(F)
+    wr.add_head_count(H)
+    wr.add_layer_norm_eps(1e-5)
+    wr.add_file_type(1)
+    add_vocab(wr, V)
+
+    def vec(n, mean=0.0, scale=0.1):
+        return (mean + scale * rng.standard_normal(n)).astype(np.float32)
+
+    def add(gname, w, qt):
+        a, raw, _ = stored(w, qt)
+        wr.add_tensor(gname, a, raw_dtype=raw)
+
+    def conv1d(gname, n_in, n_out, qt):  # HF's Conv1D weight is [in, out]: the converter transposes it
+        w = (rng.standard_normal((n_in, n_out)) * 0.08).astype(np.float32)
+        add(gname + ".weight", np.ascontiguousarray(w.T), qt)
+        wr.add_tensor(gname + ".bias", vec(n_out))
+
+    add("token_embd.weight", (rng.standard_normal((V, d)) * 0.5).astype(np.float32), types["embd"])
+    add("position_embd.weight", (rng.standard_normal((P, d)) * 0.1).astype(np.float32), types["pos"])
+    for l in range(L):
+        p = f"blk.{l}."
+        wr.add_tensor(p + "attn_norm.weight", vec(d, 1.0))
+        wr.add_tensor(p + "attn_norm.bias", vec(d))
+        conv1d(p + "attn_qkv", d, 3 * d, types["qkv"])
+        conv1d(p + "attn_output", d, d, types["o"])
+        wr.add_tensor(p + "ffn_norm.weight", vec(d, 1.0))
+        wr.add_tensor(p + "ffn_norm.bias", vec(d))
+        conv1d(p + "ffn_up", d, F, types["up"])
+        conv1d(p + "ffn_down", F, d, types["down"])
+    wr.add_tensor("output_norm.weight", vec(d, 1.0))
+    wr.add_tensor("output_norm.bias", vec(d))
+    wr.write_header_to_file()
+    wr.write_kv_data_to_file()
+    wr.write_tensors_to_file()
+    wr.close()
+    # transformers maps gpt2.context_length to n_ctx, which GPT2Config no longer reads: its
+    # n_positions stays 1024 and the 32-row position table would not fit (GPT-2's own 1024
+    # hides this), so the table's height is given to it by hand
+    reference(name, V, seed_text, n_positions=P)
 
 
 build("llama-legacy", "llama",
@@ -168,3 +241,5 @@ build("llama-kquant", "llama",
 build("qwen2-bias", "qwen2",
       dict(d=64, heads=4, kv_heads=2, ff=96, layers=2, vocab=80, ctx=64, rope_base=1e6, bias=True, tied=True),
       dict(embd=QT.Q8_0, q=QT.Q8_0, k=QT.Q8_0, v=QT.Q8_0, o=QT.Q8_0, gate=QT.Q8_0, up=QT.Q8_0, down=QT.Q8_0), 3)
+build_gpt2("gpt2-mixed", dict(d=64, heads=4, layers=2, vocab=96, ctx=32),
+           dict(embd=QT.Q8_0, pos=QT.F32, qkv=QT.Q8_0, o=QT.Q4_1, up=QT.F16, down=QT.Q5_0), 4)

@@ -1,7 +1,8 @@
 /* test_gguf.c - GGUF files: the reader (metadata, tensor infos, bounds checks on corrupt
  * and truncated files), and models loaded from them against transformers
  * (tests/reference/gen_gguf.py): logits within 1e-4 relative error for every legacy and
- * K-quant type, held as stored; the same logits after converting to fp32 or cloning. */
+ * K-quant type, held as stored, for the llama, qwen2 and gpt2 architectures; the same logits
+ * after converting to fp32 or cloning. */
 #include <unistd.h>
 
 #include "sk_io.h"
@@ -110,6 +111,65 @@ static void write_bytes(const char *path, const unsigned char *p, size_t n) {
 
 static void put_u64(unsigned char *p, uint64_t v) {
     for (int i = 0; i < 8; i++) p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* Where s first occurs in p[from, n), or n. */
+static size_t find_bytes(const char *p, size_t n, size_t from, const char *s) {
+    size_t m = strlen(s);
+    for (size_t i = from; i + m <= n; i++)
+        if (!memcmp(p + i, s, m)) return i;
+    return n;
+}
+
+/* gpt2's hyper-parameters come from its own keys; the activation (no key) is GELU's tanh
+ * approximation, as in llama.cpp and transformers; no output.weight means tied. */
+static void check_gpt2_config(void) {
+    char path[1024];
+    fixture(path, sizeof path, "gpt2-mixed", ".gguf");
+    SkError err;
+    SkModel *m;
+    REQUIRE(sk_model_load(path, &m, &err) == 0, "%s", err.msg);
+    const SkModelConfig *c = sk_model_config(m);
+    CHECK(!strcmp(c->arch, "gpt2") && c->n_layer == 2 && c->d_model == 64 && c->n_head == 4 && c->n_kv_head == 4 &&
+              c->head_dim == 16 && c->d_ff == 256 && c->vocab_size == 96 && c->max_seq == 32,
+          "gpt2 config: %s L%d d%d H%d/%d dh%d F%d V%d ctx%d", c->arch, c->n_layer, c->d_model, c->n_head, c->n_kv_head,
+          c->head_dim, c->d_ff, c->vocab_size, c->max_seq);
+    CHECK(c->tie_embeddings && c->activation == SK_ACT_GELU_TANH && c->rope.dim == 0, "gpt2 tied/activation/rope");
+    CHECK(fabsf(c->norm_eps - 1e-5f) < 1e-12f && !strcmp(c->dtype, "F16"), "gpt2 eps %g dtype %s", c->norm_eps, c->dtype);
+    sk_model_free(m);
+
+    /* copies with one name renamed in place (same length, so the file stays valid): an
+     * unknown architecture, a missing key, missing tensors; each refused, naming the file */
+    struct {
+        const char *after, *from, *to, *expect;
+    } cases[] = {
+        {"general.architecture", "gpt2", "gptj", "architecture \"gptj\" is not supported from GGUF (llama, qwen2, gpt2)"},
+        {NULL, "gpt2.context_length", "gpt2.context_lengtX", "key gpt2.context_length missing"},
+        {NULL, "blk.1.ffn_down.bias", "blk.1.ffn_down.biaX", "tensor blk.1.ffn_down.bias missing"},
+        {NULL, "position_embd.weight", "position_embd.weighX", "tensor position_embd.weight missing"},
+    };
+    char *data, tmp[] = "/tmp/sktune-gguf-gpt2-XXXXXX";
+    size_t len;
+    REQUIRE(sk_read_file(path, &data, &len, &err) == 0, "%s", err.msg);
+    int fd = mkstemp(tmp);
+    REQUIRE(fd >= 0, "mkstemp");
+    close(fd);
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char *copy = malloc(len);
+        memcpy(copy, data, len);
+        size_t from = cases[k].after ? find_bytes(copy, len, 0, cases[k].after) : 0;
+        size_t at = find_bytes(copy, len, from, cases[k].from);
+        REQUIRE(at < len, "%s not in %s", cases[k].from, path);
+        memcpy(copy + at, cases[k].to, strlen(cases[k].to));
+        write_bytes(tmp, (unsigned char *)copy, len);
+        int rc = sk_model_load(tmp, &m, &err);
+        CHECK(rc != 0 && strstr(err.msg, tmp) && strstr(err.msg, cases[k].expect), "%s -> %s: rc %d, %s",
+              cases[k].from, cases[k].to, rc, rc ? err.msg : "");
+        if (rc == 0) sk_model_free(m);
+        free(copy);
+    }
+    unlink(tmp);
+    free(data);
 }
 
 /* Corrupt copies: every truncation of the header, and fields set to absurd values, each an
@@ -229,6 +289,8 @@ int main(int argc, char **argv) {
     check_model("llama-legacy", "Q8_0+Q4_0+Q5_1+Q4_1+Q5_0+F16+BF16");
     check_model("llama-kquant", "Q8_0+Q4_K+Q5_K+Q6_K+Q3_K+Q2_K");
     check_model("qwen2-bias", "Q8_0");
+    check_model("gpt2-mixed", "Q8_0+Q4_1+F16+Q5_0");
+    check_gpt2_config();
     check_resolve();
     check_corrupt();
     return tu_finish("test_gguf");
