@@ -88,7 +88,7 @@ w("|---|---|---|---|---|---|---|---|")
 for _, r in ipairs(zs) do w(r) end
 w("")
 w("The prompts and templates of `wordnet-topic` and `gloss-sentiment` were chosen on these validation")
-w("splits (the test splits were not used), replacing prompts that scored at or below no prompt. On `spam`")
+w("splits (the test splits were not used), replacing prompts that scored about as well as no prompt (37.8%, 64.0%). On `spam`")
 w("no layout tried beats the input alone, nor the majority class: SmolLM2-135M answers \"spam\" for almost")
 w("every e-mail, whatever the instruction (README, \"Using a real model\").")
 w("")
