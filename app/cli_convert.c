@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "progress.h"
 #include "sk_model.h"
 #include "sk_tokenizer.h"
 
@@ -27,20 +26,8 @@ int cli_convert(int argc, char **argv) {
     }
     SkError err;
     SkModel *m;
-    Progress pr;
-    progress_init(&pr);
-    rc = sk_model_load_progress(src, progress_update, &pr, &m, &err);
-    progress_done(&pr);
-    if (rc != 0) {
-        fprintf(stderr, "sktune convert: %s\n", err.msg);
-        return 1;
-    }
-    SkTokenizer *tok = NULL;
-    if (sk_tokenizer_load(src, &tok, &err) != 0) {
-        fprintf(stderr, "sktune convert: %s\n", err.msg);
-        sk_model_free(m);
-        return 1;
-    }
+    SkTokenizer *tok;
+    if (cli_load_model("convert", src, &m, &tok) != 0) return 1;
     if (sk_mkdir_p(out, &err) != 0 || sk_model_save(m, out, dtype, &err) != 0 || sk_tokenizer_save(tok, out, &err) != 0) {
         fprintf(stderr, "sktune convert: %s\n", err.msg);
         rc = 1;

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "cli.h"
-#include "progress.h"
 #include "sk_model.h"
 #include "sk_tokenizer.h"
 
@@ -42,19 +41,7 @@ int cli_generate(int argc, char **argv) {
     SkError err;
     SkModel *m;
     SkTokenizer *t;
-    Progress pr;
-    progress_init(&pr);
-    rc = sk_model_load_progress(dir, progress_update, &pr, &m, &err);
-    progress_done(&pr);
-    if (rc != 0) {
-        fprintf(stderr, "sktune generate: %s\n", err.msg);
-        return 1;
-    }
-    if (sk_tokenizer_load(dir, &t, &err) != 0) {
-        fprintf(stderr, "sktune generate: %s\n", err.msg);
-        sk_model_free(m);
-        return 1;
-    }
+    if (cli_load_model("generate", dir, &m, &t) != 0) return 1;
     SkIds ids = {0};
     rc = 0;
     if (prompt && sk_tokenizer_encode(t, prompt, strlen(prompt), true, &ids, &err) != 0) rc = 1;

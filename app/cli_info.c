@@ -2,7 +2,6 @@
 #include <stdio.h>
 
 #include "cli.h"
-#include "progress.h"
 #include "sk_model.h"
 #include "sk_tokenizer.h"
 
@@ -17,14 +16,7 @@ int cli_info(int argc, char **argv) {
     }
     SkError err;
     SkModel *m;
-    Progress pr;
-    progress_init(&pr);
-    rc = sk_model_load_progress(dir, progress_update, &pr, &m, &err);
-    progress_done(&pr);
-    if (rc != 0) {
-        fprintf(stderr, "sktune info: %s\n", err.msg);
-        return 1;
-    }
+    if (cli_load_model("info", dir, &m, NULL) != 0) return 1;
     const SkModelConfig *c = sk_model_config(m);
     static const char *acts[] = {"gelu (tanh)", "gelu (erf)", "relu"};
     printf("model        %s\n", dir);

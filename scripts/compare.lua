@@ -18,10 +18,15 @@ local opts = {model = "models/tiny-gpt2", task = "spam",
 local lrs = {} -- default: the engine's starting rate per method (sk.default_lr), overridden by --lr-METHOD
 for _, name in ipairs{"sk_prefix", "sk_prompt", "prefix_tuning", "p_tuning_v2", "prompt_tuning", "p_tuning", "lora",
                       "head_only", "full"} do lrs[name] = sk.default_lr(name) end
+local USAGE = "usage: sktune compare [--model DIR] [--task NAME] [--methods a,b] [--steps N] [--seeds K] [--out DIR]\n"
+  .. "  [--batch B] [--eval-every N] [--target-frac F] [--max-len T] [--lr-METHOD LR]"
+for _, a in ipairs(arg) do
+  if a == "--help" or a == "-h" then print(USAGE); os.exit(0) end
+end
 local i = 1
 while i <= #arg do
   local k = arg[i]:match("^%-%-(.+)$")
-  if not k or not arg[i + 1] then error("usage: compare.lua [--model DIR] [--task NAME] [--methods a,b] [--steps N] [--seeds K] [--out DIR]") end
+  if not k or not arg[i + 1] then error(USAGE) end
   local m = k:match("^lr%-(.+)$")
   if m then
     if not lrs[m] then error("unknown method in --" .. k) end

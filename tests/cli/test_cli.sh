@@ -35,6 +35,14 @@ expect 2 "--parallel must be a whole number" -- "$SK" tui --parallel 0
 expect 2 "unknown option" -- "$SK" tui --modle x
 expect 2 "unknown command" -- "$SK" frobnicate
 expect 2 "--model DIR is required" -- "$SK" info
+for cmd in info tokenize generate convert bench tui compare; do  # every command answers --help
+  expect 0 "usage:" -- "$SK" $cmd --help
+done
+expect 0 "held in Q8_0+Q4_0+Q5_1+Q4_1+Q5_0+F16+BF16" -- "$SK" info --model "$FIX/gguf/llama-legacy.gguf"
+expect 1 "holds 4 GGUF files" -- "$SK" info --model "$FIX/gguf"
+expect 2 "--model GGUF and --out DIR are required" -- "$SK" convert --model x.gguf
+expect 2 "--dtype is bf16, f16 or f32" -- "$SK" convert --model x.gguf --out y --dtype q4
+expect 1 "tokenizer.ggml.merges missing" -- "$SK" convert --model "$FIX/gguf/qwen2-bias.gguf" --out "$(mktemp -d)/x"
 expect 2 "unknown option" -- "$SK" info --modle x
 expect 2 "needs a value" -- "$SK" info --model
 expect 0 "parameters   43904" -- "$SK" info --model "$FIX/models/gpt2-tiny-f32"

@@ -25,5 +25,19 @@ for name, bound in pairs({["wordnet-topic"] = 0.45, ["gloss-sentiment"] = 0.65})
   print(string.format("  %s: zero-shot %.3f with the suggested prompt and template", name, r.accuracy))
   check(r.accuracy > bound, name .. " zero-shot " .. r.accuracy .. " > " .. bound)
 end
+-- what `sktune convert` writes: a Hugging Face folder in F32 (dequantized exactly: the same
+-- logits) with a tokenizer.json giving the same ids
+local dir32 = os.tmpname()
+os.remove(dir32)
+m:save(dir32, {dtype = "F32"})
+local m32 = sk.load_model(dir32)
+local text = "Photosynthesis turns light into chemical energy."
+local ids, ids32 = m.tokenizer:encode(text), m32.tokenizer:encode(text)
+check(#ids == #ids32 and table.concat(ids, ",") == table.concat(ids32, ","), "saved tokenizer.json: same ids")
+local a, b = m:logits(ids), m32:logits(ids)
+local worst = 0
+for t = 1, #ids do for v = 1, 49152, 97 do worst = math.max(worst, math.abs(a:get(t, v) - b:get(t, v))) end end
+check(worst < 1e-4 and m32.held == "F32", "the F32 folder computes the GGUF's logits: max diff " .. worst)
+os.execute("rm -rf '" .. dir32 .. "'")
 print(string.format("test_smollm2.lua: %d checks, %d failed", checks, failures))
 if failures > 0 then os.exit(1) end
