@@ -234,6 +234,7 @@ static LayerActs layer_acts(const SkModel *m, const LlamaActs *A, int layer, int
 }
 
 static const float *bias(const SkParam *p) { return p ? p->w : NULL; }
+static float *bias_grad(const SkParam *p) { return p ? p->g : NULL; }
 
 /* The fused [Wq; Wk; Wv] as the products take it: one matrix when the three are held
  * alike (declared side by side, so contiguous), else three stacked parts (a GGUF may store
@@ -246,7 +247,6 @@ static SkMat qkv_mat(const LlamaLayer *W, SkMat parts[3]) {
     parts[1].rows = W->k_w->shape[0], parts[1].rest = &parts[2];
     return parts[0];
 }
-static float *bias_grad(const SkParam *p) { return p ? p->g : NULL; }
 
 static int forward(SkModel *m, SkActs *a, const SkBatch *b, const SkHooks *h, SkError *err) {
     (void)err;

@@ -34,31 +34,6 @@ static void half_to_f32(const uint16_t *src, float *dst, size_t n, bool bf16) {
     }
 }
 
-typedef struct {
-    const uint16_t *src;
-    float *dst;
-    size_t n, per;
-    bool bf16;
-} ConvertJob;
-
-static void convert_task(void *ctx, int task) {
-    ConvertJob *j = ctx;
-    size_t a = (size_t)task * j->per, b = a + j->per < j->n ? a + j->per : j->n;
-    if (a < b) half_to_f32(j->src + a, j->dst + a, b - a, j->bf16);
-}
-
-/* Spread over the pool: the conversion is memory-bound, and a serial one would leave the
- * other cores idle between the products. */
-void sk_half_to_f32(SkPool *pool, const uint16_t *src, float *dst, size_t n, bool bf16) {
-    int threads = pool ? sk_pool_threads(pool) : 1;
-    if (threads < 2 || n < 65536) {
-        half_to_f32(src, dst, n, bf16);
-        return;
-    }
-    ConvertJob j = {.src = src, .dst = dst, .n = n, .per = (n + (size_t)threads - 1) / (size_t)threads, .bf16 = bf16};
-    sk_pool_run(pool, threads, convert_task, &j);
-}
-
 /* The part of a stacked matrix that holds element *off, with *off made relative to it. */
 static SkMat part_at(SkMat m, size_t *off) {
     while (m.rest && *off >= (size_t)(m.rows * m.cols)) {
@@ -143,6 +118,10 @@ void sk_mat_to_f32(SkPool *pool, SkMat m, size_t off, size_t n, float *dst) {
     per = (per + 255) / 256 * 256;
     MatJob j = {.m = m, .off = off, .n = n, .per = per, .dst = dst};
     sk_pool_run(pool, (int)((n + per - 1) / per), mat_task, &j);
+}
+
+void sk_half_to_f32(SkPool *pool, const uint16_t *src, float *dst, size_t n, bool bf16) {
+    sk_mat_to_f32(pool, (SkMat){.h = src, .bf16 = bf16}, 0, n, dst);
 }
 
 typedef struct Scratch {

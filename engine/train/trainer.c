@@ -151,12 +151,12 @@ static int runner_init(Runner *r, const SkTask *t, int Bmax, int Tmax, bool forw
     r->mask = calloc((size_t)Bmax * Tmax, sizeof(float));
     r->scores = calloc((size_t)Bmax * r->C, sizeof(float));
     r->dscores = calloc((size_t)Bmax * r->C, sizeof(float));
-    r->dhidden = calloc((size_t)Bmax * S * r->d, sizeof(float));
+    r->dhidden = forward_only ? NULL : calloc((size_t)Bmax * S * r->d, sizeof(float)); /* backward only */
     r->targets = calloc((size_t)Bmax, sizeof(float));
     r->len = calloc((size_t)Bmax, sizeof(int));
     r->labels = calloc((size_t)Bmax, sizeof(int));
-    if (!r->ids || !r->mask || !r->scores || !r->dscores || !r->dhidden || !r->targets || !r->len ||
-        !r->labels)
+    if (!r->ids || !r->mask || !r->scores || !r->dscores || (!forward_only && !r->dhidden) || !r->targets ||
+        !r->len || !r->labels)
         return sk_err(err, "out of memory for batch buffers");
     return 0;
 }
