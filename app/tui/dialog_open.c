@@ -122,7 +122,7 @@ void DialogOpen_poll(Workbench *wb) {
     free(wb->history);
     Session_history_load(&wb->session, &wb->history, &wb->n_history);
     wb->hist_pos = wb->n_history;
-    wb->shown_prompt[0] = 0;
+    memset(&wb->shown, 0, sizeof wb->shown);
     wb->prev_score = wb->shown_score = NAN;
     PanelPrompt_edited(wb);
     Wb_status(wb, false, "opened %s on task %s (%d train, %d validation)", wb->session.model_dir, wb->session.task_name,

@@ -108,12 +108,9 @@ static void draw_score(Workbench *wb, int y, int x, int w) {
     bool current = Wb_score(wb, &res);
     if (res.gen != 0 && res.ok && !res.partial && res.gen != wb->shown_gen) { /* a new result */
         wb->shown_gen = res.gen;
-        if (wb->shown_prompt[0] || isfinite(wb->shown_score)) {
-            wb->prev_score = wb->shown_score;
-            snprintf(wb->prev_prompt, sizeof wb->prev_prompt, "%s", wb->shown_prompt);
-        }
+        if (wb->shown.prompt[0] || isfinite(wb->shown_score)) wb->prev_score = wb->shown_score;
         wb->shown_score = res.accuracy;
-        snprintf(wb->shown_prompt, sizeof wb->shown_prompt, "%s", res.prompt);
+        wb->shown = res.layout;
     }
     char head[96];
     snprintf(head, sizeof head, "zero-shot (verbalizer, %d val): ", wb->scorer.sample_set.n);
@@ -193,7 +190,8 @@ void PanelPrompt_draw(Workbench *wb, Rect r) {
 static void history_add(Workbench *wb) {
     const char *p = wb->prompt.buf;
     if (!p[0]) return;
-    double score = !strcmp(wb->shown_prompt, p) && isfinite(wb->shown_score) ? wb->shown_score : -1;
+    PromptLayout now = Wb_layout(wb); /* the score belongs to the prompt only with this template and chat setting */
+    double score = PromptLayout_equal(&wb->shown, &now) && isfinite(wb->shown_score) ? wb->shown_score : -1;
     Session_history_add(&wb->session, p, score);
     for (int i = 0; i < wb->n_history; i++)
         if (!strcmp(wb->history[i], p)) {

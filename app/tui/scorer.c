@@ -96,11 +96,13 @@ static int on_batch(void *ctx, int done, int total, int correct) {
     p->r->n = done, p->r->total = total, p->r->correct = correct;
     p->r->accuracy = done ? (double)correct / done : NAN;
     p->r->partial = done < total;
-    pthread_mutex_lock(&p->sc->mu);
-    bool s = p->sc->want_gen != p->r->gen || p->sc->quit || p->sc->paused;
-    if (!s && done < total) p->sc->result = *p->r;
-    pthread_mutex_unlock(&p->sc->mu);
-    return s;
+    if (stale(p->sc, p->r->gen)) return 1;
+    if (done < total) { /* the last batch's result is published complete, by score() */
+        pthread_mutex_lock(&p->sc->mu);
+        p->sc->result = *p->r;
+        pthread_mutex_unlock(&p->sc->mu);
+    }
+    return 0;
 }
 
 static void score(Scorer *sc, unsigned gen, const PromptLayout *layout) {
@@ -108,7 +110,6 @@ static void score(Scorer *sc, unsigned gen, const PromptLayout *layout) {
     memset(&r, 0, sizeof r);
     r.gen = gen;
     r.layout = *layout;
-    snprintf(r.prompt, sizeof r.prompt, "%s", layout->prompt);
     r.total = sc->sample_set.n;
     double t0 = sk_now_seconds();
     SkError err;

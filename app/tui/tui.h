@@ -227,7 +227,6 @@ const char *Run_state_name(RunState s);
 typedef struct ScorerResult {
     unsigned gen;
     PromptLayout layout;
-    char prompt[2048];    /* layout.prompt (kept for the history and the examples pane) */
     bool ok;
     bool partial;         /* still scoring: n of total done so far */
     int total;

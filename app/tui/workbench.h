@@ -70,9 +70,8 @@ struct Workbench {
     int n_history, hist_pos; /* hist_pos == n_history: the line being edited */
     char hist_draft[2048];
     double prev_score;       /* the last different prompt's score (NAN: none yet) */
-    char prev_prompt[2048];
     double shown_score;
-    char shown_prompt[2048];
+    PromptLayout shown;      /* the layout the shown score is for */
     unsigned shown_gen;      /* the scorer request the shown score answers */
     unsigned spin;
 
