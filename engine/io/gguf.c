@@ -260,6 +260,28 @@ static int rd_header(SkGgufFile *f, Rd *r, SkError *err) {
     return 0;
 }
 
+static int cmp_key(const void *a, const void *b) {
+    const SkGgufStr *x = &(*(const SkGgufKv *const *)a)->key, *y = &(*(const SkGgufKv *const *)b)->key;
+    int c = memcmp(x->s, y->s, x->len < y->len ? x->len : y->len);
+    return c ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* No key twice: sorted, so a corrupt file claiming millions of keys costs n log n, not n^2. */
+static int check_unique_keys(SkGgufFile *f, SkError *err) {
+    const SkGgufKv **sorted = malloc((f->n_kv ? (size_t)f->n_kv : 1) * sizeof *sorted);
+    if (!sorted) return sk_err(err, "out of memory");
+    for (int64_t i = 0; i < f->n_kv; i++) sorted[i] = &f->kv[i];
+    qsort(sorted, (size_t)f->n_kv, sizeof *sorted, cmp_key);
+    int rc = 0;
+    for (int64_t i = 1; i < f->n_kv && !rc; i++)
+        if (!cmp_key(&sorted[i - 1], &sorted[i])) {
+            char key[128];
+            rc = sk_err(err, "%s: metadata key %s appears twice", f->path, show(sorted[i]->key, key, sizeof key));
+        }
+    free(sorted);
+    return rc;
+}
+
 static int rd_metadata(SkGgufFile *f, Rd *r, SkError *err) {
     if (!(f->kv = calloc(f->n_kv ? (size_t)f->n_kv : 1, sizeof *f->kv))) return sk_err(err, "out of memory");
     f->alignment = 32;
@@ -269,9 +291,6 @@ static int rd_metadata(SkGgufFile *f, Rd *r, SkError *err) {
         char key[128];
         if (rd_str(r, &kv->key, "a metadata key")) return sk_err_prefix(err, "metadata entry %lld", (long long)i);
         show(kv->key, key, sizeof key);
-        for (int64_t j = 0; j < i; j++)
-            if (f->kv[j].key.len == kv->key.len && !memcmp(f->kv[j].key.s, kv->key.s, kv->key.len))
-                return sk_err(err, "%s: metadata key %s appears twice", f->path, key);
         if (rd_u32(r, &type, key) || rd_value(r, type, &kv->value, key, 0)) return -1;
         if (str_eq(kv->key, "general.alignment")) {
             if (kv->value.type != SK_GGUF_U32 || kv->value.u == 0 || (kv->value.u & (kv->value.u - 1)))
@@ -279,7 +298,7 @@ static int rd_metadata(SkGgufFile *f, Rd *r, SkError *err) {
             f->alignment = (size_t)kv->value.u;
         }
     }
-    return 0;
+    return check_unique_keys(f, err);
 }
 
 /* Offsets aligned and inside the data section, and no two tensors overlapping. */

@@ -257,6 +257,37 @@ static void check_corrupt(void) {
     free(data);
 }
 
+/* A metadata key given twice is refused (the check sorts the keys, so it must still find
+ * two copies that are not next to each other in the file). */
+static void check_duplicate_key(void) {
+    unsigned char b[256];
+    size_t n = 0;
+    memcpy(b, "GGUF", 4), n = 4;
+    uint32_t v3 = 3;
+    memcpy(b + n, &v3, 4), n += 4;
+    put_u64(b + n, 0), n += 8; /* tensors */
+    put_u64(b + n, 3), n += 8; /* keys: a.b, c.d, a.b */
+    const char *keys[3] = {"a.b", "c.d", "a.b"};
+    for (int k = 0; k < 3; k++) {
+        put_u64(b + n, 3), n += 8;
+        memcpy(b + n, keys[k], 3), n += 3;
+        uint32_t type = SK_GGUF_U32, val = (uint32_t)k;
+        memcpy(b + n, &type, 4), n += 4;
+        memcpy(b + n, &val, 4), n += 4;
+    }
+    char tmp[] = "/tmp/sktune-gguf-dup-XXXXXX";
+    int fd = mkstemp(tmp);
+    REQUIRE(fd >= 0, "mkstemp");
+    close(fd);
+    write_bytes(tmp, b, n);
+    SkGgufFile f;
+    SkError err;
+    int rc = sk_gguf_open(&f, tmp, &err);
+    CHECK(rc != 0 && strstr(err.msg, "metadata key a.b appears twice"), "duplicate key: rc %d, %s", rc, err.msg);
+    if (rc == 0) sk_gguf_close(&f);
+    unlink(tmp);
+}
+
 static void check_resolve(void) {
     char dir[1024], out[1024];
     snprintf(dir, sizeof dir, "%s/gguf", fixtures);
@@ -292,6 +323,7 @@ int main(int argc, char **argv) {
     check_model("gpt2-mixed", "Q8_0+Q4_1+F16+Q5_0");
     check_gpt2_config();
     check_resolve();
+    check_duplicate_key();
     check_corrupt();
     return tu_finish("test_gguf");
 }
