@@ -143,6 +143,10 @@ int sk_gguf_resolve(const char *path, char *out, size_t cap, SkError *err);
 int sk_gguf_open(SkGgufFile *f, const char *path, SkError *err);
 void sk_gguf_close(SkGgufFile *f);
 const SkGgufKv *sk_gguf_find_kv(const SkGgufFile *f, const char *key);
+/* Whether a GGUF string is c; a NUL-terminated copy for messages (at most cap - 1 bytes,
+ * control bytes as '?'), returned in buf. */
+bool sk_gguf_str_eq(SkGgufStr s, const char *c);
+const char *sk_gguf_str_show(SkGgufStr s, char *buf, size_t cap);
 const SkGgufTensor *sk_gguf_find_tensor(const SkGgufFile *f, const char *name);
 /* Typed look-ups: 1 when found and converted, 0 when absent, -1 (err filled, naming the
  * file and key) when present with a type that does not convert (integers of any width

@@ -74,10 +74,10 @@ static int rd_str(Rd *r, SkGgufStr *out, const char *what) {
     return 0;
 }
 
-/* A printable copy of a key for messages (keys are not NUL-terminated in the mapping). */
-static const char *show(SkGgufStr s, char *buf, size_t cap) {
+/* Strings are not NUL-terminated in the mapping: a copy for messages, UTF-8 kept. */
+const char *sk_gguf_str_show(SkGgufStr s, char *buf, size_t cap) {
     size_t n = s.len < cap - 1 ? s.len : cap - 1;
-    for (size_t i = 0; i < n; i++) buf[i] = s.s[i] >= 32 && s.s[i] < 127 ? s.s[i] : '?';
+    for (size_t i = 0; i < n; i++) buf[i] = (unsigned char)s.s[i] < 32 || s.s[i] == 127 ? '?' : s.s[i];
     buf[n] = 0;
     return buf;
 }
@@ -156,7 +156,7 @@ static void free_value(SkGgufValue *v) {
     free(v->arr.items);
 }
 
-static bool str_eq(SkGgufStr s, const char *c) { return strlen(c) == s.len && memcmp(s.s, c, s.len) == 0; }
+bool sk_gguf_str_eq(SkGgufStr s, const char *c) { return strlen(c) == s.len && memcmp(s.s, c, s.len) == 0; }
 
 static int cmp_offset(const void *a, const void *b) {
     const SkGgufTensor *x = *(const SkGgufTensor *const *)a, *y = *(const SkGgufTensor *const *)b;
@@ -276,7 +276,8 @@ static int check_unique_keys(SkGgufFile *f, SkError *err) {
     for (int64_t i = 1; i < f->n_kv && !rc; i++)
         if (!cmp_key(&sorted[i - 1], &sorted[i])) {
             char key[128];
-            rc = sk_err(err, "%s: metadata key %s appears twice", f->path, show(sorted[i]->key, key, sizeof key));
+            rc = sk_err(err, "%s: metadata key %s appears twice", f->path,
+                        sk_gguf_str_show(sorted[i]->key, key, sizeof key));
         }
     free(sorted);
     return rc;
@@ -290,9 +291,9 @@ static int rd_metadata(SkGgufFile *f, Rd *r, SkError *err) {
         uint32_t type;
         char key[128];
         if (rd_str(r, &kv->key, "a metadata key")) return sk_err_prefix(err, "metadata entry %lld", (long long)i);
-        show(kv->key, key, sizeof key);
+        sk_gguf_str_show(kv->key, key, sizeof key);
         if (rd_u32(r, &type, key) || rd_value(r, type, &kv->value, key, 0)) return -1;
-        if (str_eq(kv->key, "general.alignment")) {
+        if (sk_gguf_str_eq(kv->key, "general.alignment")) {
             if (kv->value.type != SK_GGUF_U32 || kv->value.u == 0 || (kv->value.u & (kv->value.u - 1)))
                 return sk_err(err, "%s: general.alignment must be a u32 power of two", f->path);
             f->alignment = (size_t)kv->value.u;
@@ -367,7 +368,7 @@ void sk_gguf_close(SkGgufFile *f) {
 
 const SkGgufKv *sk_gguf_find_kv(const SkGgufFile *f, const char *key) {
     for (int64_t i = 0; i < f->n_kv; i++)
-        if (str_eq(f->kv[i].key, key)) return &f->kv[i];
+        if (sk_gguf_str_eq(f->kv[i].key, key)) return &f->kv[i];
     return NULL;
 }
 

@@ -57,18 +57,6 @@ typedef struct {
     const SkGgufValue *types, *scores; /* [n] or NULL */
 } Rd;
 
-/* A GGUF string for a message: at most 60 bytes, NUL-terminated. */
-static const char *shown(SkGgufStr s, char *buf, size_t cap) {
-    size_t n = s.len < cap - 1 ? s.len : cap - 1;
-    if (n > 60) n = 60;
-    memcpy(buf, s.s, n);
-    buf[n] = 0;
-    for (size_t i = 0; i < n; i++)
-        if (buf[i] == 0) buf[i] = '?';
-    return buf;
-}
-
-static bool str_is(SkGgufStr s, const char *c) { return s.len == strlen(c) && memcmp(s.s, c, s.len) == 0; }
 
 /* Code points of GPT-2's byte alphabet (the image of bytes_to_unicode). */
 static bool in_byte_alphabet(uint32_t cp) {
@@ -160,7 +148,7 @@ static int read_vocab(Rd *r, bool byte_level) {
         if (sk_strmap_get(&t->vocab, p, len, &prev)) {
             char buf[64];
             return sk_err(r->err, "%s: key %s: \"%s\" is both token %d and token %d", r->f->path, K_TOKENS,
-                          shown(s, buf, sizeof buf), prev, i);
+                          sk_gguf_str_show(s, buf, sizeof buf), prev, i);
         }
         if (sk_strmap_put(&t->vocab, p, len, i) != 0) return sk_err(r->err, "out of memory");
     }
@@ -185,7 +173,7 @@ static int read_merges(Rd *r, const SkGgufValue *arr) {
         const char *sp = m[k].len > 1 ? memchr(m[k].s + 1, ' ', m[k].len - 1) : NULL;
         if (!sp || sp + 1 == m[k].s + m[k].len) {
             rc = sk_err(r->err, "%s: merge %llu \"%s\" is not two tokens separated by a space", where,
-                        (unsigned long long)k + 1, shown(m[k], buf, sizeof buf));
+                        (unsigned long long)k + 1, sk_gguf_str_show(m[k], buf, sizeof buf));
             break;
         }
         size_t alen = (size_t)(sp - m[k].s), blen = m[k].len - alen - 1;
@@ -195,7 +183,7 @@ static int read_merges(Rd *r, const SkGgufValue *arr) {
         if (side) {
             size_t slen = side == m[k].s ? alen : blen;
             rc = sk_err(r->err, "%s: merge %llu \"%s\": \"%.*s\" is not a token", where, (unsigned long long)k + 1,
-                        shown(m[k], buf, sizeof buf), (int)(slen > 60 ? 60 : slen), side);
+                        sk_gguf_str_show(m[k], buf, sizeof buf), (int)(slen > 60 ? 60 : slen), side);
             break;
         }
         rc = sk_bpe_add_merge(r->t, m[k].s, alen, sp + 1, blen, (int)k, r->err, where);
@@ -340,13 +328,13 @@ static int read_byte_level(Rd *r) {
     if (sk_gguf_get_str(r->f, K_PRE, &pre, r->err) < 0) return -1;
     const PreType *pt = NULL;
     for (size_t k = 0; k < N_PRE_TYPES && !pt; k++)
-        if (str_is(pre, pre_types[k].name)) pt = &pre_types[k];
+        if (sk_gguf_str_eq(pre, pre_types[k].name)) pt = &pre_types[k];
     if (!pt) {
         char names[256] = "", buf[64];
         for (size_t k = 0; k < N_PRE_TYPES; k++)
             snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", k ? ", " : "", pre_types[k].name);
         return sk_err(r->err, "%s: key %s is \"%s\", which is not supported (supported: %s)", r->f->path, K_PRE,
-                      shown(pre, buf, sizeof buf), names);
+                      sk_gguf_str_show(pre, buf, sizeof buf), names);
     }
     t->byte_level = true;
     t->pretok = pt->pretok;
@@ -393,11 +381,11 @@ int sk_tokenizer_read_gguf(SkTokenizer *t, const SkGgufFile *f, SkError *err) {
     int rc = sk_gguf_get_str(f, K_MODEL, &model, err);
     if (rc < 0) return -1;
     if (rc == 0) return sk_err(err, "%s: key %s missing: the file has no tokenizer", f->path, K_MODEL);
-    bool spm = str_is(model, "llama");
-    if (!spm && !str_is(model, "gpt2")) {
+    bool spm = sk_gguf_str_eq(model, "llama");
+    if (!spm && !sk_gguf_str_eq(model, "gpt2")) {
         char buf[64];
         return sk_err(err, "%s: key %s is \"%s\", which is not supported (gpt2: byte-level BPE, llama: SentencePiece BPE)",
-                      f->path, K_MODEL, shown(model, buf, sizeof buf));
+                      f->path, K_MODEL, sk_gguf_str_show(model, buf, sizeof buf));
     }
     if (read_tokens(&r) != 0) goto fail;
     if ((spm ? read_sentencepiece(&r) : read_byte_level(&r)) != 0) goto fail;
